@@ -1,0 +1,96 @@
+#include "error.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A message must still be deliverable when memory is short: fall back to a static one, marked
+ * by a NULL message pointer and reported by ctr_error_message(). */
+static struct ctr_error out_of_memory = {ENOMEM, NULL};
+
+static void replace(ctr_error **err, int code, char *message)
+{
+    if (*err != NULL)
+        ctr_error_free(*err);
+    ctr_error *e = message ? malloc(sizeof(*e)) : NULL;
+    if (e == NULL) {
+        free(message);
+        *err = &out_of_memory;
+        return;
+    }
+    e->code = code;
+    e->message = message;
+    *err = e;
+}
+
+int error_set(ctr_error **err, int errnum, const char *fmt, ...)
+{
+    if (err == NULL)
+        return -1;
+    char *what = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&what, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        what = NULL;
+    char *message = what;
+    if (what != NULL && errnum != 0) {
+        const char *desc = strerrordesc_np(errnum);
+        if (asprintf(&message, "%s: %s", what, desc ? desc : "unknown error") < 0)
+            message = NULL;
+        free(what);
+    }
+    replace(err, errnum, message);
+    return -1;
+}
+
+int error_wrap(ctr_error **err, const char *fmt, ...)
+{
+    if (err == NULL || *err == NULL || *err == &out_of_memory)
+        return -1;
+    char *prefix = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&prefix, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -1;
+    char *message = NULL;
+    if (asprintf(&message, "%s: %s", prefix, (*err)->message) >= 0) {
+        free((*err)->message);
+        (*err)->message = message;
+    }
+    free(prefix);
+    return -1;
+}
+
+int error_from_message(ctr_error **err, int code, const char *message)
+{
+    if (err == NULL)
+        return -1;
+    replace(err, code, strdup(message));
+    return -1;
+}
+
+CTR_API int ctr_error_code(const ctr_error *err)
+{
+    return err ? err->code : 0;
+}
+
+CTR_API const char *ctr_error_message(const ctr_error *err)
+{
+    if (err == NULL)
+        return "";
+    return err->message ? err->message : "out of memory while reporting an error";
+}
+
+CTR_API void ctr_error_free(ctr_error *err)
+{
+    if (err == NULL || err == &out_of_memory)
+        return;
+    free(err->message);
+    free(err);
+}

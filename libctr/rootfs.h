@@ -1,0 +1,30 @@
+/* The container's filesystem view: run in the init, inside its new mount namespace, before
+ * the process set-up. Mounts every entry of `mounts` in order with destinations resolved inside
+ * the rootfs, creates the devices, masks and protects paths, pivots into the rootfs and applies
+ * root.readonly and rootfsPropagation.
+ */
+#ifndef LIBCTR_ROOTFS_H
+#define LIBCTR_ROOTFS_H
+
+#include <stdbool.h>
+
+#include "cgroup.h"
+#include "error.h"
+#include "spec.h"
+#include "sys.h"
+
+struct rootfs_context {
+    const struct sys_ops *sys;       /* &sys_real, or a unit test's table */
+    const struct ctr_spec *spec;
+    const char *rootfs;              /* absolute host path of root.path */
+    const struct cgroup *cgroup;     /* for `cgroup` mounts; NULL if the container has none */
+    bool new_user_ns;                /* in a user namespace of its own: devices are bind-mounted */
+    bool new_cgroup_ns;              /* `cgroup` mounts are fresh cgroupfs mounts, not binds */
+    bool new_net_ns;                 /* sysfs can be mounted fresh (else it is bound from the host) */
+    int console_fd;                  /* the pty slave for /dev/console, or -1 */
+};
+
+/* Everything up to and including pivot_root; on return the cwd and root are the container's. */
+int rootfs_prepare(const struct rootfs_context *ctx, ctr_error **err);
+
+#endif

@@ -1,0 +1,51 @@
+/* The last steps of the init (and of an exec'd process) before execve: identity, limits,
+ * capabilities and seccomp. Each function applies one part of `process` / `linux` and names
+ * what it could not apply.
+ */
+#ifndef LIBCTR_SECURITY_H
+#define LIBCTR_SECURITY_H
+
+#include "error.h"
+#include "spec.h"
+
+/* caps.c ------------------------------------------------------------------------------------- */
+
+/* Fails (naming the capability and the set) when the configuration asks for a capability this
+ * process does not have in its bounding set, so nothing is created for a config that cannot run. */
+int caps_check_grantable(const struct spec_capabilities *caps, ctr_error **err);
+
+/* Sets PR_SET_KEEPCAPS so the permitted set survives the uid change done next. */
+int caps_keep_across_setuid(ctr_error **err);
+
+/* Applies the five sets exactly as configured (after the uid/gid change). */
+int caps_apply(const struct spec_capabilities *caps, ctr_error **err);
+
+/* seccomp.c ---------------------------------------------------------------------------------- */
+
+/* Builds the filter from linux.seccomp with libseccomp and loads it into this process. When the
+ * config uses SCMP_ACT_NOTIFY, *listener_fd gets the notification fd (else -1). */
+int seccomp_apply_spec(const struct spec_seccomp *seccomp, int *listener_fd, ctr_error **err);
+
+/* process.c ---------------------------------------------------------------------------------- */
+
+int process_set_rlimits(const struct spec_process *process, ctr_error **err);
+/* oom_score_adj through /proc/self (lowering it needs CAP_SYS_RESOURCE: the error says so). */
+int process_set_oom_score_adj(const struct spec_process *process, ctr_error **err);
+int process_set_scheduler(const struct spec_process *process, ctr_error **err);
+int process_set_io_priority(const struct spec_process *process, ctr_error **err);
+int process_set_personality(const struct spec_linux *linux_, ctr_error **err);
+int process_set_memory_policy(const struct spec_linux *linux_, ctr_error **err);
+/* Sets the CPU affinity from a cpu list string ("0-3,7"); `field` names it in errors. */
+int process_set_cpu_affinity(const char *cpus, const char *field, ctr_error **err);
+/* setgroups(additionalGids), setresgid, setresuid. `allow_setgroups` is false in a user
+ * namespace whose setgroups file says "deny". */
+int process_set_user(const struct spec_user *user, bool allow_setgroups, ctr_error **err);
+/* umask (0022 when absent, as runc and crun do) and the working directory. */
+int process_set_umask_and_cwd(const struct spec_process *process, ctr_error **err);
+
+/* Finds args[0] the way execvp would, but with the PATH of the container's env (or the
+ * default "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"); *path gets a
+ * malloc'd absolute path. Errors say "executable file `x` not found in $PATH". */
+int process_find_executable(const struct spec_process *process, char **path, ctr_error **err);
+
+#endif

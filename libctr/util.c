@@ -1,0 +1,138 @@
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- arena ----------------------------------------------------------------------------------- */
+
+struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used, size;
+    max_align_t data[];
+};
+
+struct arena {
+    struct arena_chunk *chunks;
+};
+
+enum { ARENA_CHUNK_SIZE = 16384 };
+
+struct arena *arena_new(void)
+{
+    return calloc(1, sizeof(struct arena));
+}
+
+void arena_free(struct arena *arena)
+{
+    if (arena == NULL)
+        return;
+    for (struct arena_chunk *c = arena->chunks, *next; c; c = next) {
+        next = c->next;
+        free(c);
+    }
+    free(arena);
+}
+
+void *arena_alloc(struct arena *arena, size_t size)
+{
+    size = (size + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+    struct arena_chunk *c = arena->chunks;
+    if (c == NULL || c->size - c->used < size) {
+        size_t cap = size > ARENA_CHUNK_SIZE ? size : ARENA_CHUNK_SIZE;
+        c = malloc(sizeof(*c) + cap);
+        if (c == NULL)
+            return NULL;
+        c->used = 0;
+        c->size = cap;
+        c->next = arena->chunks;
+        arena->chunks = c;
+    }
+    void *p = (char *)c->data + c->used;
+    c->used += size;
+    memset(p, 0, size);
+    return p;
+}
+
+char *arena_strdup(struct arena *arena, const char *s)
+{
+    size_t len = strlen(s) + 1;
+    char *copy = arena_alloc(arena, len);
+    if (copy)
+        memcpy(copy, s, len);
+    return copy;
+}
+
+/* ---- files ----------------------------------------------------------------------------------- */
+
+int write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int write_file_at(int dirfd, const char *path, const char *data, size_t len, ctr_error **err)
+{
+    _cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return error_set(err, errno, "open `%s`", path);
+    ssize_t n;
+    do
+        n = write(fd, data, len);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return error_set(err, errno, "write `%.*s` to `%s`", (int)(len > 64 ? 64 : len), data, path);
+    if ((size_t)n != len)
+        return error_set(err, EIO, "short write to `%s`", path);
+    return 0;
+}
+
+int write_file(const char *path, const char *data, size_t len, ctr_error **err)
+{
+    return write_file_at(AT_FDCWD, path, data, len, err);
+}
+
+int read_file_at(int dirfd, const char *path, char **data, size_t *len, ctr_error **err)
+{
+    _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return error_set(err, errno, "open `%s`", path);
+    size_t cap = 4096, used = 0;
+    _cleanup_free_ char *buf = malloc(cap);
+    if (buf == NULL)
+        return error_set(err, ENOMEM, "read `%s`", path);
+    for (;;) {
+        if (cap - used < 2) {
+            char *bigger = realloc(buf, cap * 2);
+            if (bigger == NULL)
+                return error_set(err, ENOMEM, "read `%s`", path);
+            buf = bigger;
+            cap *= 2;
+        }
+        ssize_t n = read(fd, buf + used, cap - used - 1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return error_set(err, errno, "read `%s`", path);
+        }
+        if (n == 0)
+            break;
+        used += (size_t)n;
+    }
+    buf[used] = '\0';
+    if (len)
+        *len = used;
+    *data = steal_pointer(&buf);
+    return 0;
+}
