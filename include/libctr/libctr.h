@@ -73,6 +73,9 @@ CTR_API int ctr_container_start(ctr_container *container, ctr_error **err);
 /* The container init's pid, as seen from the caller. */
 CTR_API pid_t ctr_container_pid(const ctr_container *container);
 CTR_API const char *ctr_container_id(const ctr_container *container);
+/* A pidfd of the init, owned by the container: poll it (readable once the init exited) to
+ * combine waiting with an event loop; then call ctr_container_wait(). */
+CTR_API int ctr_container_pidfd(const ctr_container *container);
 
 /* Sends `signal` to the container's init. */
 CTR_API int ctr_container_kill(ctr_container *container, int signal, ctr_error **err);

@@ -1,0 +1,43 @@
+/* Namespaces of the container: which ones clone3 can create directly, joining existing ones by
+ * path, the user namespace's id maps, and the cgroup and time namespaces that must be created
+ * later (after the init joined its cgroup; before any process entered the time namespace).
+ */
+#ifndef LIBCTR_NAMESPACES_H
+#define LIBCTR_NAMESPACES_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "spec.h"
+
+/* CLONE_NEW* flag of a namespace type. */
+int namespace_clone_flag(enum spec_namespace_type type);
+
+/* The CLONE_NEW* flags of the namespaces to create (not joined by path), leaving out the
+ * cgroup and time namespaces (see namespaces_unshare_late). */
+int namespaces_new_flags(const struct spec_linux *linux_);
+
+/* True when some namespace is joined by path. */
+bool namespaces_any_joined(const struct spec_linux *linux_);
+
+/* Opens every namespace to join, in the caller (so a bad path is reported before anything is
+ * created). fds[type] gets an O_CLOEXEC fd or -1. */
+int namespaces_open_paths(const struct spec_linux *linux_, int fds[NS_TYPE_COUNT], ctr_error **err);
+void namespaces_close_fds(int fds[NS_TYPE_COUNT]);
+
+/* setns() into each opened namespace: the user namespace first, as its credentials decide what
+ * the other setns calls may do. */
+int namespaces_join(const struct spec_linux *linux_, int fds[NS_TYPE_COUNT], ctr_error **err);
+
+/* Writes /proc/PID/uid_map and gid_map from linux.uidMappings/gidMappings. */
+int namespaces_write_id_maps(pid_t pid, const struct spec_linux *linux_, ctr_error **err);
+
+/* In the init, once it is in its cgroup: a new cgroup namespace (rooted at that cgroup) and a
+ * new time namespace with linux.timeOffsets written before the init enters it. */
+int namespaces_unshare_late(const struct spec_linux *linux_, ctr_error **err);
+
+/* hostname and domainname (spec_validate made sure the UTS namespace is the container's own). */
+int namespaces_set_uts(const struct ctr_spec *spec, ctr_error **err);
+
+#endif

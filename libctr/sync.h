@@ -1,0 +1,67 @@
+/* The parent <-> container-init handshake (DESIGN.md, "Handshakes").
+ *
+ * One SOCK_SEQPACKET socketpair, one typed message per packet. The stages, in order:
+ *
+ *   parent                                      init
+ *   clone3/fork ------------------------------> (namespaces created by clone3, if it could)
+ *   cgroup_enter(init); id maps if clone3
+ *   made the user namespace
+ *   SYNC_PARENT_READY ------------------------>
+ *                                               joins namespaces by path, unshares the rest
+ *                      <----------------------- SYNC_USERNS_CREATED (only if it unshared a user ns)
+ *   writes uid_map/gid_map
+ *   SYNC_USERNS_MAPPED ----------------------->
+ *                      <----------------------- SYNC_INIT_PID (only if a pid namespace needed a
+ *                                               second process: value = the real init's pid)
+ *                                               rootfs, process set-up, capabilities
+ *                      <----------------------- SYNC_INIT_CREATED (waits at the exec barrier)
+ *   SYNC_PARENT_START ------------------------>
+ *                                               (seccomp when noNewPrivileges) execve
+ *                      <----------------------- EOF (the socket is O_CLOEXEC: exec succeeded)
+ *
+ * At any point the init may send SYNC_INIT_ERROR (errno + message) and exit: the parent turns it
+ * into its own error, so the caller reads "mount `proc` on `/proc`: Operation not permitted"
+ * rather than "child exited 1".
+ */
+#ifndef LIBCTR_SYNC_H
+#define LIBCTR_SYNC_H
+
+#include <stdint.h>
+
+#include "error.h"
+
+enum sync_type {
+    SYNC_PARENT_READY = 1,   /* parent: the init is in its cgroup (and mapped): go on */
+    SYNC_USERNS_CREATED,     /* init: I unshared a user namespace: write my id maps */
+    SYNC_USERNS_MAPPED,      /* parent: id maps written */
+    SYNC_INIT_PID,           /* init: `value` is the pid of the process that becomes the init */
+    SYNC_INIT_CREATED,       /* init: set up, waiting at the exec barrier */
+    SYNC_PARENT_START,       /* parent: exec the container process now */
+    SYNC_INIT_ERROR,         /* init: a step failed: `code` = errno, text = message */
+};
+
+/* The longest error text carried; longer messages are cut. */
+enum { SYNC_TEXT_MAX = 4000 };
+
+struct sync_msg {
+    uint32_t type;
+    int32_t code;
+    int64_t value;
+    char text[SYNC_TEXT_MAX];
+};
+
+const char *sync_type_name(uint32_t type);
+
+int sync_send(int fd, enum sync_type type, int64_t value, ctr_error **err);
+
+/* Sends `error` as SYNC_INIT_ERROR. Best effort: the init exits right after either way. */
+void sync_send_error(int fd, const ctr_error *error);
+
+/* Receives one message into *msg. End of stream is *msg->type == 0 (and returns 0).
+ * A SYNC_INIT_ERROR is returned as the error it carries (-1). */
+int sync_receive(int fd, struct sync_msg *msg, ctr_error **err);
+
+/* Receives one message and requires it to be `expected`; `value` (may be NULL) gets its value. */
+int sync_expect(int fd, enum sync_type expected, int64_t *value, ctr_error **err);
+
+#endif
