@@ -135,7 +135,8 @@ static int drop_privileges(const struct ctr_spec *spec, bool setgroups_allowed, 
         return -1;
     if (process_set_user(&process->user, setgroups_allowed, err) < 0)
         return -1;
-    if (caps_apply(&process->capabilities, err) < 0)
+    /* No `capabilities` object: the process keeps the runtime's, as runc does. */
+    if (process->has_capabilities && caps_apply(&process->capabilities, err) < 0)
         return -1;
     if (process->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return error_set(err, errno, "process.noNewPrivileges: prctl");
@@ -199,9 +200,10 @@ static int setup(const struct init_args *args, char **executable, ctr_error **er
         return -1;
     if (process_set_umask_and_cwd(process, err) < 0)
         return -1;
-    if (process_find_executable(process, executable, err) < 0)
-        return -1;
     if (drop_privileges(spec, setgroups_allowed(), err) < 0)
+        return -1;
+    /* Looked up with the final credentials, so "permission denied" is the container user's. */
+    if (process_find_executable(process, executable, err) < 0)
         return -1;
 
     /* CVE-2024-21626: no fd of the runtime may survive into the container; everything above

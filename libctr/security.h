@@ -23,8 +23,13 @@ int caps_apply(const struct spec_capabilities *caps, ctr_error **err);
 /* seccomp.c ---------------------------------------------------------------------------------- */
 
 /* Builds the filter from linux.seccomp with libseccomp and loads it into this process. When the
- * config uses SCMP_ACT_NOTIFY, *listener_fd gets the notification fd (else -1). */
+ * config uses SCMP_ACT_NOTIFY, *listener_fd gets the notification fd (else -1); a caller with no
+ * seccomp agent to hand it to may pass NULL, and the fd is closed. */
 int seccomp_apply_spec(const struct spec_seccomp *seccomp, int *listener_fd, ctr_error **err);
+
+/* Builds the same filter without loading it and writes it to `fd` in libseccomp's PFC text form
+ * (pseudo filter code), for tests and for debugging a profile. */
+int seccomp_export_spec(const struct spec_seccomp *seccomp, int fd, ctr_error **err);
 
 /* process.c ---------------------------------------------------------------------------------- */
 
@@ -45,7 +50,10 @@ int process_set_umask_and_cwd(const struct spec_process *process, ctr_error **er
 
 /* Finds args[0] the way execvp would, but with the PATH of the container's env (or the
  * default "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"); *path gets a
- * malloc'd absolute path. Errors say "executable file `x` not found in $PATH". */
+ * malloc'd path for execve (relative only when args[0] or a PATH entry is). Executability is
+ * checked with the current credentials, so call it after process_set_user() (as runc does).
+ * Errors use runc's wording, which managers recognise: `exec: "x": executable file not found
+ * in $PATH`, or name the path that is not executable (EACCES). */
 int process_find_executable(const struct spec_process *process, char **path, ctr_error **err);
 
 #endif
