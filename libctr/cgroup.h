@@ -14,9 +14,10 @@
 #include "spec.h"
 
 enum cgroup_layout {
-    CGROUP_LAYOUT_V1,     /* only v1 hierarchies (maybe with an empty v2 tree we ignore) */
+    CGROUP_LAYOUT_V1,     /* only v1 hierarchies */
     CGROUP_LAYOUT_V2,     /* /sys/fs/cgroup is cgroup2 */
-    CGROUP_LAYOUT_HYBRID, /* v1 controllers plus a cgroup2 tree at /sys/fs/cgroup/unified */
+    CGROUP_LAYOUT_HYBRID, /* v1 hierarchies plus a cgroup2 tree (/sys/fs/cgroup/unified); the
+                           * container joins both, and a controller v1 lacks may come from v2 */
 };
 
 /* One mounted hierarchy, and the container's directory in it. */
@@ -27,6 +28,8 @@ struct cgroup_hierarchy {
     bool v2;
     char *dir;           /* host path of the container's cgroup in it */
     bool created;        /* we made `dir` (and so may remove it) */
+    unsigned created_levels; /* how many levels of `dir`, from the leaf up, we made (mkdir -p):
+                              * only those are removed */
 };
 
 struct cgroup {

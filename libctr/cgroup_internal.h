@@ -1,0 +1,146 @@
+/* Shared between cgroup.c (detection, paths, orchestration), the two backends cgroup_v1.c and
+ * cgroup_v2.c, and cgroup_convert.c (which controller each OCI resource needs, and the v1 -> v2
+ * arithmetic). Unit tests include it to reach the pure functions.
+ */
+#ifndef LIBCTR_CGROUP_INTERNAL_H
+#define LIBCTR_CGROUP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cgroup.h"
+
+#define CGROUP_FS_ROOT "/sys/fs/cgroup"
+/* Where a container's cgroup goes when linux.cgroupsPath is relative or absent. */
+#define CGROUP_DEFAULT_PARENT "/ctr"
+/* Longest wait for a cgroup to empty after SIGKILL before giving up on removing it. */
+#define CGROUP_DESTROY_TIMEOUT_MS 5000
+
+/* ---- detection and paths (cgroup.c) ---------------------------------------------------------- */
+
+/* Reads a mountinfo file (normally /proc/self/mountinfo) and returns the layout and one entry per
+ * visible hierarchy (dir and created fields left empty). */
+int cgroup_parse_mountinfo(const char *mountinfo, enum cgroup_layout *layout,
+                           struct cgroup_hierarchy **hierarchies, size_t *count, ctr_error **err);
+void cgroup_hierarchies_free(struct cgroup_hierarchy *hierarchies, size_t count);
+
+/* linux.cgroupsPath (NULL when absent) -> the normalised path below each hierarchy's root. */
+int cgroup_resolve_path(const char *cgroups_path, const char *id, char **out, ctr_error **err);
+
+/* ---- control files (cgroup.c) ---------------------------------------------------------------- */
+
+/* Writes `value` to dir/file in one write(2). `field` (the JSON path that asked for it, or NULL)
+ * prefixes the message; a missing file is reported as unsupported by this kernel or host. */
+int cgroup_write(const char *dir, const char *file, const char *value, const char *field,
+                 ctr_error **err);
+int cgroup_read(const char *dir, const char *file, char **out, ctr_error **err);
+bool cgroup_has_file(const char *dir, const char *file);
+/* Whether `word` is one of the space/comma/newline separated words of `list`. */
+bool cgroup_list_has(const char *list, const char *word);
+
+/* ---- controllers ----------------------------------------------------------------------------- */
+
+/* The groups of linux.resources, each served by one controller. */
+enum cgroup_controller {
+    CGROUP_CTRL_DEVICES,
+    CGROUP_CTRL_MEMORY,
+    CGROUP_CTRL_PIDS,
+    CGROUP_CTRL_CPU,
+    CGROUP_CTRL_CPUSET,
+    CGROUP_CTRL_BLKIO,
+    CGROUP_CTRL_HUGETLB,
+    CGROUP_CTRL_NET_CLS,
+    CGROUP_CTRL_NET_PRIO,
+    CGROUP_CTRL_RDMA,
+    CGROUP_CTRL_COUNT
+};
+
+/* The first field of `res` that needs controller `c` (as a JSON path, for messages), or NULL. */
+const char *cgroup_resource_needs(const struct spec_resources *res, enum cgroup_controller c);
+
+/* ---- v1 backend (cgroup_v1.c) ---------------------------------------------------------------- */
+
+/* Writes the resources of controller `c` into the container's directory `dir` of its v1 hierarchy.
+ */
+int cgroup_v1_apply(const char *dir, enum cgroup_controller c, const struct spec_resources *res,
+                    ctr_error **err);
+/* Copies cpuset.cpus/mems from parent to child down `path` wherever a level has none. */
+int cgroup_v1_cpuset_fill(const char *mount_point, const char *path, ctr_error **err);
+/* One OCI device rule as devices.allow/deny lines ("c 1:3 rwm"); returns how many (1 or 2). */
+int cgroup_v1_device_lines(const struct spec_device_rule *rule, char lines[2][48], ctr_error **err);
+
+/* Emptying and removing, the v1 way (also v2's fallback where cgroup.kill is missing):
+ * SIGKILL every process of `dir` and its sub-cgroups until none is left or `deadline`. */
+int cgroup_kill_all(const char *dir, const struct timespec *deadline, ctr_error **err);
+/* rmdir, retried with a backoff while the kernel still counts exiting tasks (EBUSY);
+ * no retry when `deadline` is NULL. ENOENT counts as done. */
+int cgroup_remove_dir(const char *dir, const struct timespec *deadline, ctr_error **err);
+/* Removes the sub-cgroups of `dir` (made by the container inside its own), deepest first. */
+int cgroup_remove_children(const char *dir, const struct timespec *deadline, ctr_error **err);
+/* Removes the sub-cgroups of h->dir, then the levels of h->dir we created, leaf first; a parent
+ * we made that another cgroup has moved into since stays. */
+int cgroup_remove_created(struct cgroup_hierarchy *h, const struct timespec *deadline,
+                          ctr_error **err);
+/* Sleeps *ms milliseconds and doubles it, up to 64 ms. */
+void cgroup_backoff(unsigned *ms);
+
+/* ---- v2 backend (cgroup_v2.c) ---------------------------------------------------------------- */
+
+/* Enables `names` in cgroup.subtree_control of every ancestor of `path` (root included). */
+int cgroup_v2_enable(const char *mount_point, const char *path, const char *const *names,
+                     size_t count, ctr_error **err);
+int cgroup_v2_apply(const char *dir, enum cgroup_controller c, const struct spec_resources *res,
+                    ctr_error **err);
+/* linux.resources.unified: each key is a file of `dir`. */
+int cgroup_v2_apply_unified(const char *dir, const struct spec_resources *res, ctr_error **err);
+/* Waits (inotify on cgroup.events, no spinning) until `dir` has no process or `deadline`. */
+int cgroup_v2_wait_empty(const char *dir, const struct timespec *deadline, ctr_error **err);
+
+/* ---- conversions (cgroup_convert.c) ---------------------------------------------------------- */
+
+/* The fields that runc's convention, followed by the tools that generate configs, treats as unset
+ * when 0 (a 0 there would mean "no CPU at all", which the kernel refuses anyway). */
+bool cgroup_cpu_shares_set(const struct spec_cpu *cpu);
+bool cgroup_cpu_quota_set(const struct spec_cpu *cpu);
+bool cgroup_cpu_period_set(const struct spec_cpu *cpu);
+
+/* cpu.shares (2..262144, clamped) -> cpu.weight (1..10000). */
+uint64_t cgroup_cpu_shares_to_weight(uint64_t shares);
+/* blkio.weight (10..1000, clamped) -> io.weight (1..10000). */
+uint64_t cgroup_blkio_weight_to_io_weight(uint64_t weight);
+/* linux.resources.memory.swap (memory+swap) -> memory.swap.max (swap alone; -1 = max).
+ * Returns 1 with *swap_max to write, 0 when nothing is to be written, -1 on a bad combination. */
+int cgroup_memory_swap_to_v2(const struct spec_memory *memory, int64_t *swap_max, ctr_error **err);
+/* cpu.max from quota and period ("50000 100000", "max", "max 100000"); 0 when neither is set. */
+int cgroup_cpu_max(const struct spec_cpu *cpu, char *buf, size_t len);
+/* A limit as the kernel wants it: negative -> "max" (v2 and pids), else the number. */
+void cgroup_format_limit(int64_t value, char buf[static 24]);
+/* A hugepageLimits pageSize fit for a file name: "2MB", "1GB", "64KB". */
+bool cgroup_valid_page_size(const char *size);
+/* rdma.max line of one linux.resources.rdma entry: "mlx4_0 hca_handle=2 hca_object=max". */
+int cgroup_rdma_line(const struct spec_rdma_limit *rdma, char *buf, size_t len, ctr_error **err);
+
+/* Hands a locally caught error `e` to the caller's *err (replacing what was there, as error_set
+ * does), or drops it when the caller passed no err. Returns -1. */
+static inline int cgroup_pass_error(ctr_error **err, ctr_error *e)
+{
+    if (err == NULL) {
+        ctr_error_free(e);
+        return -1;
+    }
+    if (*err != e)
+        ctr_error_free(*err);
+    *err = e;
+    return -1;
+}
+
+static inline int64_t cgroup_ms_left(const struct timespec *deadline)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)(deadline->tv_sec - now.tv_sec) * 1000 +
+           (deadline->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+#endif
