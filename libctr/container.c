@@ -141,6 +141,7 @@ CTR_API int ctr_container_create(const char *id, const struct ctr_create_options
         goto fail;
     struct spawn_request request = {
         .spec = c->spec,
+        .bundle = bundle,
         .rootfs = c->rootfs,
         .cgroup = c->cgroup,
         .stdio = {opts.stdio[0], opts.stdio[1], opts.stdio[2]},

@@ -182,6 +182,7 @@ static int setup(const struct init_args *args, char **executable, ctr_error **er
     struct rootfs_context rootfs = {
         .sys = &sys_real,
         .spec = spec,
+        .bundle = request->bundle,
         .rootfs = request->rootfs,
         .cgroup = request->cgroup,
         .new_user_ns = new_user_ns,

@@ -1,1 +1,315 @@
-/* placeholder: filled in by its module's work */
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "devices.h"
+#include "mount.h"
+#include "paths.h"
+#include "util.h"
+
+static const char *propagation_name(unsigned long flags)
+{
+    const char *r = flags & MS_REC ? "r" : "";
+    if (flags & MS_SHARED)
+        return *r ? "rshared" : "shared";
+    if (flags & MS_SLAVE)
+        return *r ? "rslave" : "slave";
+    if (flags & MS_PRIVATE)
+        return *r ? "rprivate" : "private";
+    return *r ? "runbindable" : "unbindable";
+}
+
+/* ---- step 1: the root ------------------------------------------------------------------------ */
+
+/* pivot_root(2) refuses a new root whose parent mount is shared. With rootfsPropagation "shared",
+ * "/" was just made shared, so the mount the rootfs sits on is made private, as runc does. The
+ * rootfs bind made next is still a peer of the mount it is bound from, so the container's mounts
+ * propagate as the config asked. */
+static int make_parent_mount_private(const struct sys_ops *sys, const char *rootfs, ctr_error **err)
+{
+    _cleanup_close_ int fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return error_set(err, errno, "open the rootfs `%s`", rootfs);
+    for (;;) {
+        struct statx stx;
+        if (statx(fd, "", AT_EMPTY_PATH, STATX_INO, &stx) < 0)
+            return error_set(err, errno, "find the mount holding `%s`", rootfs);
+        if (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT)
+            break;
+        int up = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (up < 0)
+            return error_set(err, errno, "find the mount holding `%s`", rootfs);
+        close(fd);
+        fd = up;
+    }
+    char path[FD_PATH_SIZE];
+    if (sys->mount(NULL, mount_fd_path(path, fd), NULL, MS_PRIVATE, NULL) < 0)
+        return error_set(err, errno, "make the mount holding `%s` private", rootfs);
+    return 0;
+}
+
+/* config-linux.md "Rootfs Mount Propagation": nothing the container mounts may reach the host
+ * unless it asks, so "/" is made rslave (or what rootfsPropagation says) before anything else. The
+ * rootfs is then bound onto itself so that it is a mount (pivot_root needs one) and opened: every
+ * path of the container is resolved from that fd. */
+static int prepare_root(const struct rootfs_context *ctx, ctr_error **err)
+{
+    const struct sys_ops *sys = ctx->sys;
+    unsigned long propagation = ctx->spec->linux_.rootfs_propagation;
+    if (propagation == 0)
+        propagation = MS_SLAVE | MS_REC;
+    if (sys->mount(NULL, "/", NULL, propagation, NULL) < 0)
+        return error_set(err, errno, "make `/` %s", propagation_name(propagation));
+    if ((propagation & MS_SHARED) && make_parent_mount_private(sys, ctx->rootfs, err) < 0)
+        return -1;
+    if (sys->mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return error_set(err, errno, "bind the rootfs `%s` onto itself", ctx->rootfs);
+    int fd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return error_set(err, errno, "open the rootfs `%s`", ctx->rootfs);
+    return fd;
+}
+
+/* ---- step 2: `cgroup` mounts ----------------------------------------------------------------- */
+
+/* Without a container cgroup to bind, what the host has at /sys/fs/cgroup tells what to show. */
+static enum cgroup_layout host_layout(void)
+{
+    struct statfs st;
+    if (statfs("/sys/fs/cgroup", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC)
+        return CGROUP_LAYOUT_V2;
+    return CGROUP_LAYOUT_V1;
+}
+
+/* One hierarchy of a v1/hybrid layout, in the directory `name` of the cgroup tmpfs `tmpfs`. */
+static int cgroup_hierarchy(const struct rootfs_context *ctx, int tmpfs, const struct spec_mount *m,
+                            const struct cgroup_hierarchy *h, unsigned long flags, const char *label,
+                            ctr_error **err)
+{
+    const struct sys_ops *sys = ctx->sys;
+    _cleanup_close_ int dir = paths_create(sys, tmpfs, h->name, PATHS_DIR, 0755, err);
+    if (dir < 0)
+        return error_wrap(err, "%s", label);
+    if (ctx->new_cgroup_ns) {
+        /* In its own cgroup namespace a fresh mount is rooted at the container's cgroup. */
+        if (h->v2)
+            return mount_fs(sys, "cgroup2", dir, "cgroup2", flags, NULL, label, err);
+        return mount_fs(sys, "cgroup", dir, "cgroup", flags, h->controllers, label, err);
+    }
+    /* Otherwise a fresh mount would show the host's whole tree: bind the container's own cgroup. */
+    if (mount_bind(sys, h->dir, dir, 0, label, err) < 0)
+        return -1;
+    if (!((flags | m->clear_flags) & MOUNT_PER_MOUNT_FLAGS))
+        return 0;
+    _cleanup_close_ int mnt = mount_reopen(sys, tmpfs, h->name, label, err);
+    if (mnt < 0)
+        return -1;
+    return mount_remount_bind(sys, mnt, flags, m->clear_flags, label, err);
+}
+
+/* Co-mounted v1 controllers ("cpu,cpuacct") are also reachable by each name, as on the host. */
+static int cgroup_links(const struct sys_ops *sys, int tmpfs, const struct cgroup_hierarchy *h,
+                        const char *label, ctr_error **err)
+{
+    if (h->v2 || h->controllers == NULL || strchr(h->name, '/') || !strchr(h->controllers, ','))
+        return 0;
+    _cleanup_free_ char *list = strdup(h->controllers);
+    if (list == NULL)
+        return error_set(err, ENOMEM, "%s", label);
+    char *save = NULL;
+    for (char *c = strtok_r(list, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+        if (strncmp(c, "name=", 5) == 0 || strcmp(c, h->name) == 0)
+            continue;
+        if (sys->symlinkat(h->name, tmpfs, c) < 0 && errno != EEXIST)
+            return error_set(err, errno, "%s: symlink `%s`", label, c);
+    }
+    return 0;
+}
+
+/* A `cgroup` entry shows the container's cgroup at the destination. On cgroup v2 that is a
+ * cgroup2 mount (in a cgroup namespace of its own) or a bind of the container's cgroup directory.
+ * On v1 and hybrid hosts it is a tmpfs with one directory per hierarchy, each a fresh cgroup mount
+ * or a bind, then the entry's flags (ro...) on each and on the tmpfs. */
+static int cgroup_entry(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m,
+                        const char *label, ctr_error **err)
+{
+    const struct sys_ops *sys = ctx->sys;
+    const struct cgroup *cg = ctx->cgroup;
+    unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT | MOUNT_PROPAGATION_FLAGS);
+    if (paths_equal(m->destination, "/"))
+        return error_set(err, EINVAL, "%s: the destination must be a path below the root", label);
+    _cleanup_close_ int target = paths_create(sys, rootfd, m->destination, PATHS_DIR, 0755, err);
+    if (target < 0)
+        return error_wrap(err, "%s", label);
+
+    if ((cg ? cg->layout : host_layout()) == CGROUP_LAYOUT_V2) {
+        const struct cgroup_hierarchy *v2 = NULL;
+        for (size_t i = 0; cg && i < cg->count; i++)
+            if (cg->hierarchies[i].v2)
+                v2 = &cg->hierarchies[i];
+        if (v2 == NULL || ctx->new_cgroup_ns)
+            return mount_fs(sys, "cgroup2", target, "cgroup2", flags, m->data, label, err);
+        if (mount_bind(sys, v2->dir, target, 0, label, err) < 0)
+            return -1;
+        if (!((flags | m->clear_flags) & MOUNT_PER_MOUNT_FLAGS))
+            return 0;
+        _cleanup_close_ int mnt = mount_reopen(sys, rootfd, m->destination, label, err);
+        if (mnt < 0)
+            return -1;
+        return mount_remount_bind(sys, mnt, flags, m->clear_flags, label, err);
+    }
+
+    /* The tmpfs stays writable until its directories are made. */
+    if (mount_fs(sys, "tmpfs", target, "tmpfs", flags & ~MS_RDONLY, "mode=755", label, err) < 0)
+        return -1;
+    _cleanup_close_ int tmpfs = mount_reopen(sys, rootfd, m->destination, label, err);
+    if (tmpfs < 0)
+        return -1;
+    for (size_t i = 0; cg && i < cg->count; i++) {
+        const struct cgroup_hierarchy *h = &cg->hierarchies[i];
+        if (h->name == NULL || h->name[0] == '\0')
+            continue;
+        _cleanup_free_ char *sublabel = NULL;
+        if (asprintf(&sublabel, "%s: cgroup `%s`", label, h->name) < 0)
+            return error_set(err, ENOMEM, "%s", label);
+        if (cgroup_hierarchy(ctx, tmpfs, m, h, flags, sublabel, err) < 0 ||
+            cgroup_links(sys, tmpfs, h, sublabel, err) < 0)
+            return -1;
+    }
+    if (flags & MS_RDONLY)
+        return mount_remount_bind(sys, tmpfs, flags, m->clear_flags, label, err);
+    return 0;
+}
+
+static int mount_all(const struct rootfs_context *ctx, int rootfd, ctr_error **err)
+{
+    const struct ctr_spec *spec = ctx->spec;
+    for (size_t i = 0; i < spec->mounts_count; i++) {
+        const struct spec_mount *m = &spec->mounts[i];
+        _cleanup_free_ char *label = mount_label(m, i);
+        if (label == NULL)
+            return error_set(err, ENOMEM, "mounts[%zu]", i);
+        bool cgroup = m->type && strcmp(m->type, "cgroup") == 0 && !m->is_bind && !(m->flags & MS_BIND);
+        int rc = cgroup ? cgroup_entry(ctx, rootfd, m, label, err) : mount_entry(ctx, rootfd, m, label, err);
+        if (rc < 0 || (cgroup && mount_finish(ctx, rootfd, m, label, err) < 0))
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- step 5: masked and read-only paths ------------------------------------------------------ */
+
+/* config-linux.md "Masked Paths": a directory gets an empty read-only tmpfs, anything else the
+ * null device. CVE-2025-31133: the /dev/null bound must be the real 1:3 device, opened once and
+ * checked by fd, so no symlink or file swapped in for it is bound over /proc/sys/... instead. */
+static int mask_paths(const struct rootfs_context *ctx, int rootfd, ctr_error **err)
+{
+    const struct sys_ops *sys = ctx->sys;
+    const struct string_list *paths = &ctx->spec->linux_.masked_paths;
+    if (paths->count == 0)
+        return 0;
+    _cleanup_close_ int null = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (null < 0 || fstat(null, &st) < 0)
+        return error_set(err, errno, "linux.maskedPaths: open /dev/null");
+    if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+        return error_set(err, ENODEV, "linux.maskedPaths: /dev/null is not the null device");
+    char null_path[FD_PATH_SIZE];
+    mount_fd_path(null_path, null);
+
+    for (size_t i = 0; i < paths->count; i++) {
+        char label[PATH_MAX + 64];
+        snprintf(label, sizeof(label), "mask `%s` (linux.maskedPaths[%zu])", paths->items[i], i);
+        _cleanup_close_ int fd = -1;
+        if (paths_open_optional(sys, rootfd, paths->items[i], &fd, err) < 0)
+            return error_wrap(err, "%s", label);
+        if (fd < 0)
+            continue; /* nothing there to mask */
+        if (fstat(fd, &st) < 0)
+            return error_set(err, errno, "%s", label);
+        int rc = S_ISDIR(st.st_mode)
+                     ? mount_fs(sys, "tmpfs", fd, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                NULL, label, err)
+                     : mount_bind(sys, null_path, fd, 0, label, err);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* config-linux.md "Readonly Paths": each is bound onto itself, then that bind made read-only. */
+static int readonly_paths(const struct rootfs_context *ctx, int rootfd, ctr_error **err)
+{
+    const struct sys_ops *sys = ctx->sys;
+    const struct string_list *paths = &ctx->spec->linux_.readonly_paths;
+    for (size_t i = 0; i < paths->count; i++) {
+        char label[PATH_MAX + 64];
+        snprintf(label, sizeof(label), "make `%s` read-only (linux.readonlyPaths[%zu])",
+                 paths->items[i], i);
+        _cleanup_close_ int fd = -1;
+        if (paths_open_optional(sys, rootfd, paths->items[i], &fd, err) < 0)
+            return error_wrap(err, "%s", label);
+        if (fd < 0)
+            continue;
+        char self[FD_PATH_SIZE];
+        if (mount_bind(sys, mount_fd_path(self, fd), fd, MS_REC, label, err) < 0)
+            return -1;
+        _cleanup_close_ int mnt = mount_reopen(sys, rootfd, paths->items[i], label, err);
+        if (mnt < 0 || mount_remount_bind(sys, mnt, MS_RDONLY, 0, label, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- step 6: pivot_root ------------------------------------------------------------------------ */
+
+/* pivot_root(".", ".") stacks the old root on top of the new one, with no directory for it inside
+ * the rootfs; it is then made a slave (so unmounting it cannot propagate to the host's mounts,
+ * whatever their propagation) and detached. */
+static int pivot(const struct rootfs_context *ctx, int rootfd, ctr_error **err)
+{
+    const struct sys_ops *sys = ctx->sys;
+    if (sys->fchdir(rootfd) < 0)
+        return error_set(err, errno, "chdir into the rootfs `%s`", ctx->rootfs);
+    if (sys->pivot_root(".", ".") < 0)
+        return error_set(err, errno, "pivot_root into `%s`", ctx->rootfs);
+    if (sys->mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+        return error_set(err, errno, "make the old root rslave");
+    if (sys->umount2(".", MNT_DETACH) < 0)
+        return error_set(err, errno, "detach the old root");
+    if (sys->chdir("/") < 0)
+        return error_set(err, errno, "chdir to the new root");
+    return 0;
+}
+
+int rootfs_prepare(const struct rootfs_context *ctx, ctr_error **err)
+{
+    const struct sys_ops *sys = ctx->sys;
+    _cleanup_close_ int rootfd = prepare_root(ctx, err);
+    if (rootfd < 0 || mount_all(ctx, rootfd, err) < 0 || devices_setup(ctx, rootfd, err) < 0 ||
+        mask_paths(ctx, rootfd, err) < 0 || readonly_paths(ctx, rootfd, err) < 0 ||
+        pivot(ctx, rootfd, err) < 0)
+        return -1;
+    /* After the pivot: "/" is the container's root now, and /proc/self may not exist. */
+    if (ctx->spec->root_readonly &&
+        mount_remount_bind_path(sys, "/", MS_RDONLY, 0, "make the root read-only (root.readonly)",
+                                err) < 0)
+        return -1;
+    /* config-linux.md "Rootfs Mount Propagation", applied to the container's own root only now:
+     * before the pivot it would have changed the host's mount the rootfs was bound from. */
+    unsigned long propagation = ctx->spec->linux_.rootfs_propagation;
+    if (propagation && sys->mount(NULL, "/", NULL, propagation, NULL) < 0)
+        return error_set(err, errno, "make `/` %s (linux.rootfsPropagation)",
+                         propagation_name(propagation));
+    return 0;
+}

@@ -17,6 +17,7 @@ struct rootfs_context {
     const struct sys_ops *sys;       /* &sys_real, or a unit test's table */
     const struct ctr_spec *spec;
     const char *rootfs;              /* absolute host path of root.path */
+    const char *bundle;              /* relative bind sources are taken from here; NULL = cwd */
     const struct cgroup *cgroup;     /* for `cgroup` mounts; NULL if the container has none */
     bool new_user_ns;                /* in a user namespace of its own: devices are bind-mounted */
     bool new_cgroup_ns;              /* `cgroup` mounts are fresh cgroupfs mounts, not binds */

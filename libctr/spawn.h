@@ -10,6 +10,7 @@
 
 struct spawn_request {
     const struct ctr_spec *spec;
+    const char *bundle;          /* absolute: relative bind sources are relative to it */
     const char *rootfs;          /* absolute, resolved */
     const struct cgroup *cgroup; /* NULL: no cgroup */
     int stdio[3];                /* fds to become 0/1/2, or -1 to keep the caller's */

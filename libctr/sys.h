@@ -20,6 +20,8 @@ struct sys_ops {
     int (*openat2)(int dirfd, const char *path, struct open_how *how, size_t size);
     int (*mkdirat)(int dirfd, const char *path, mode_t mode);
     int (*mknodat)(int dirfd, const char *path, mode_t mode, dev_t dev);
+    int (*unlinkat)(int dirfd, const char *path, int flags);
+    int (*fchmodat)(int dirfd, const char *path, mode_t mode, int flags);
     int (*symlinkat)(const char *target, int dirfd, const char *linkpath);
     int (*fchownat)(int dirfd, const char *path, uid_t uid, gid_t gid, int flags);
     int (*open_tree)(int dirfd, const char *path, unsigned flags);
