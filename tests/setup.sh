@@ -1,0 +1,39 @@
+#!/bin/sh
+# Prepares a Debian 12 machine to build and test libctr, from the repository root or anywhere:
+#   - installs the build and test dependencies with apt (skipped when all are installed already,
+#     so it also works offline once done);
+#   - configures the meson build directory (BUILD_DIR, default build/) if needed and builds;
+#   - builds the busybox rootfs the examples use (oci-spec-examples/rootfs).
+# Run as root. Safe to run again: every step is skipped or incremental when already done.
+set -eu
+
+# libc6-dev is named because gcc only recommends it and recommends are not installed.
+PACKAGES="meson ninja-build pkg-config gcc libc6-dev libjansson-dev libseccomp-dev libcap-ng-dev
+libmount-dev libcmocka-dev busybox-static python3-pytest"
+
+cd "$(dirname "$0")/.."
+BUILD_DIR=${BUILD_DIR:-build}
+
+missing=
+for pkg in $PACKAGES; do
+    if [ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" != installed ]; then
+        missing="$missing $pkg"
+    fi
+done
+if [ -n "$missing" ]; then
+    echo "==> installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update
+    # shellcheck disable=SC2086 # one word per package
+    apt-get install -y --no-install-recommends $missing
+fi
+
+if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+    echo "==> meson setup $BUILD_DIR"
+    meson setup "$BUILD_DIR"
+fi
+echo "==> ninja -C $BUILD_DIR"
+ninja -C "$BUILD_DIR"
+
+echo "==> tests/rootfs.sh"
+tests/rootfs.sh
