@@ -51,7 +51,7 @@ static bool maps_container_root(const struct spec_id_mapping *maps, size_t count
 /* Joins namespaces by path and creates the rest with unshare, for the general (fork) path. A pid
  * namespace only applies to children, so this may fork once more: the parent then gets the new
  * init's pid and this process exits. Returns in the process that goes on as the init. */
-static int enter_namespaces(const struct init_args *args, ctr_error **err)
+static int enter_namespaces(struct init_args *args, ctr_error **err)
 {
     const struct spec_linux *linux_ = &args->request->spec->linux_;
     if (namespaces_join(linux_, args->ns_fds, err) < 0)
@@ -114,6 +114,19 @@ static int apply_sysctls(const struct spec_linux *linux_, ctr_error **err)
     return 0;
 }
 
+/* Waits (once) until the parent moved this process into its cgroup, then creates the cgroup
+ * namespace, which is rooted at the cgroup the creator is in. */
+static int join_cgroup(void *opaque, ctr_error **err)
+{
+    struct init_args *args = opaque;
+    if (args->cgroup_joined)
+        return 0;
+    if (sync_expect(args->sync_fd, SYNC_CGROUP_JOINED, NULL, err) < 0)
+        return -1;
+    args->cgroup_joined = true;
+    return namespaces_unshare_cgroup(&args->request->spec->linux_, err);
+}
+
 static int setup_stdio(const int stdio[3], ctr_error **err)
 {
     for (int i = 0; i < 3; i++)
@@ -154,7 +167,7 @@ static bool setgroups_allowed(void)
     return n <= 0 || strncmp(buf, "deny", 4) != 0;
 }
 
-static int setup(const struct init_args *args, char **executable, ctr_error **err)
+static int setup(struct init_args *args, char **executable, ctr_error **err)
 {
     const struct spawn_request *request = args->request;
     const struct ctr_spec *spec = request->spec;
@@ -163,7 +176,8 @@ static int setup(const struct init_args *args, char **executable, ctr_error **er
 
     if (sync_expect(args->sync_fd, SYNC_PARENT_READY, NULL, err) < 0)
         return -1;
-    if (!args->namespaces_created && enter_namespaces(args, err) < 0)
+    /* The general path may fork the init below: the cgroup is joined before. */
+    if (!args->namespaces_created && (join_cgroup(args, err) < 0 || enter_namespaces(args, err) < 0))
         return -1;
     bool new_user_ns = linux_->namespaces[NS_USER].present && !linux_->namespaces[NS_USER].path;
     if (new_user_ns && become_namespace_root(linux_, err) < 0)
@@ -172,7 +186,7 @@ static int setup(const struct init_args *args, char **executable, ctr_error **er
         process_set_cpu_affinity(process->exec_cpu_affinity.initial,
                                  "process.execCPUAffinity.initial", err) < 0)
         return -1;
-    if (namespaces_unshare_late(linux_, err) < 0 || namespaces_set_uts(spec, err) < 0)
+    if (namespaces_unshare_time(linux_, err) < 0 || namespaces_set_uts(spec, err) < 0)
         return -1;
     if (apply_sysctls(linux_, err) < 0 || process_set_oom_score_adj(process, err) < 0)
         return -1;
@@ -189,8 +203,10 @@ static int setup(const struct init_args *args, char **executable, ctr_error **er
         .new_cgroup_ns = cgroupns->present,
         .new_net_ns = netns->present,
         .console_fd = -1,
+        .before_cgroup_mount = join_cgroup,
+        .opaque = args,
     };
-    if (rootfs_prepare(&rootfs, err) < 0)
+    if (rootfs_prepare(&rootfs, err) < 0 || join_cgroup(args, err) < 0)
         return -1;
 
     if (setup_stdio(request->stdio, err) < 0)
@@ -226,7 +242,7 @@ static int setup(const struct init_args *args, char **executable, ctr_error **er
     return 0;
 }
 
-_Noreturn void init_main(const struct init_args *args)
+_Noreturn void init_main(struct init_args *args)
 {
     reset_signals();
     ctr_error *err = NULL;

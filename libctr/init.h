@@ -14,9 +14,10 @@ struct init_args {
      * the init joins `ns_fds` and unshares them itself. */
     bool namespaces_created;
     int *ns_fds;
+    bool cgroup_joined;      /* SYNC_CGROUP_JOINED received and the cgroup namespace made */
 };
 
 /* Never returns: execs the container process or reports the failure on sync_fd and exits. */
-_Noreturn void init_main(const struct init_args *args);
+_Noreturn void init_main(struct init_args *args);
 
 #endif

@@ -138,12 +138,17 @@ static int set_time_offsets(const struct spec_linux *linux_, ctr_error **err)
     return 0;
 }
 
-int namespaces_unshare_late(const struct spec_linux *linux_, ctr_error **err)
+int namespaces_unshare_cgroup(const struct spec_linux *linux_, ctr_error **err)
 {
     const struct spec_namespace *cgroup = &linux_->namespaces[NS_CGROUP];
-    const struct spec_namespace *time = &linux_->namespaces[NS_TIME];
     if (cgroup->present && cgroup->path == NULL && unshare(CLONE_NEWCGROUP) < 0)
         return error_set(err, errno, "create cgroup namespace");
+    return 0;
+}
+
+int namespaces_unshare_time(const struct spec_linux *linux_, ctr_error **err)
+{
+    const struct spec_namespace *time = &linux_->namespaces[NS_TIME];
     if (time->present && time->path == NULL) {
         if (unshare(CLONE_NEWTIME) < 0)
             return error_set(err, errno, "create time namespace");

@@ -33,9 +33,11 @@ int namespaces_join(const struct spec_linux *linux_, int fds[NS_TYPE_COUNT], ctr
 /* Writes /proc/PID/uid_map and gid_map from linux.uidMappings/gidMappings. */
 int namespaces_write_id_maps(pid_t pid, const struct spec_linux *linux_, ctr_error **err);
 
-/* In the init, once it is in its cgroup: a new cgroup namespace (rooted at that cgroup) and a
- * new time namespace with linux.timeOffsets written before the init enters it. */
-int namespaces_unshare_late(const struct spec_linux *linux_, ctr_error **err);
+/* In the init, once it is in its cgroup: a new cgroup namespace, rooted at that cgroup. */
+int namespaces_unshare_cgroup(const struct spec_linux *linux_, ctr_error **err);
+
+/* In the init: a new time namespace with linux.timeOffsets written before the init enters it. */
+int namespaces_unshare_time(const struct spec_linux *linux_, ctr_error **err);
 
 /* hostname and domainname (spec_validate made sure the UTS namespace is the container's own). */
 int namespaces_set_uts(const struct ctr_spec *spec, ctr_error **err);

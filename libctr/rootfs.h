@@ -23,6 +23,11 @@ struct rootfs_context {
     bool new_cgroup_ns;              /* `cgroup` mounts are fresh cgroupfs mounts, not binds */
     bool new_net_ns;                 /* sysfs can be mounted fresh (else it is bound from the host) */
     int console_fd;                  /* the pty slave for /dev/console, or -1 */
+    /* Called once before the first `cgroup` mount (may be NULL): the init uses it to wait until
+     * it is in its cgroup and to enter its cgroup namespace, so a fresh cgroup mount is rooted
+     * at the container's cgroup. */
+    int (*before_cgroup_mount)(void *opaque, ctr_error **err);
+    void *opaque;
 };
 
 /* Everything up to and including pivot_root; on return the cwd and root are the container's. */

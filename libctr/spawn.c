@@ -171,9 +171,18 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
     }
     if (fast && (new_flags & CLONE_NEWUSER) && namespaces_write_id_maps(pid, linux_, err) < 0)
         goto fail;
-    if (request->cgroup && !into_cgroup && cgroup_enter(request->cgroup, pid, err) < 0)
+    /* Moving a task between v1 cgroups waits for an RCU grace period (the threadgroup rwsem is
+     * taken for writing): milliseconds. On the fast path the init sets up its mounts meanwhile
+     * and waits for SYNC_CGROUP_JOINED only where it needs the cgroup. The general path may
+     * fork the init from this child, so the child must be in the cgroup before it goes on. */
+    bool join_first = !fast;
+    if (join_first && request->cgroup && cgroup_enter(request->cgroup, pid, err) < 0)
         goto fail;
     if (sync_send(init->sync_fd, SYNC_PARENT_READY, 0, err) < 0)
+        goto fail;
+    if (!join_first && request->cgroup && !into_cgroup && cgroup_enter(request->cgroup, pid, err) < 0)
+        goto fail;
+    if (sync_send(init->sync_fd, SYNC_CGROUP_JOINED, 0, err) < 0)
         goto fail;
     pid_t intermediate = pid;
     if (drive_handshake(request, init, &intermediate, err) < 0) {

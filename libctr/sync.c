@@ -9,6 +9,7 @@ const char *sync_type_name(uint32_t type)
 {
     switch ((enum sync_type)type) {
     case SYNC_PARENT_READY: return "parent-ready";
+    case SYNC_CGROUP_JOINED: return "cgroup-joined";
     case SYNC_USERNS_CREATED: return "userns-created";
     case SYNC_USERNS_MAPPED: return "userns-mapped";
     case SYNC_INIT_PID: return "init-pid";

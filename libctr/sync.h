@@ -4,9 +4,13 @@
  *
  *   parent                                      init
  *   clone3/fork ------------------------------> (namespaces created by clone3, if it could)
- *   cgroup_enter(init); id maps if clone3
- *   made the user namespace
+ *   id maps if clone3 made the user namespace
  *   SYNC_PARENT_READY ------------------------>
+ *   cgroup_enter(init)                          (fast path: sets up its mounts meanwhile)
+ *   SYNC_CGROUP_JOINED ----------------------->
+ *                                               (fast path: waits for it only before it needs
+ *                                               the cgroup: its cgroup namespace, a `cgroup`
+ *                                               mount, exec. The general path waits at once.)
  *                                               joins namespaces by path, unshares the rest
  *                      <----------------------- SYNC_USERNS_CREATED (only if it unshared a user ns)
  *   writes uid_map/gid_map
@@ -31,7 +35,8 @@
 #include "error.h"
 
 enum sync_type {
-    SYNC_PARENT_READY = 1,   /* parent: the init is in its cgroup (and mapped): go on */
+    SYNC_PARENT_READY = 1,   /* parent: the init's id maps are written: go on */
+    SYNC_CGROUP_JOINED,      /* parent: the init is in its cgroup in every hierarchy */
     SYNC_USERNS_CREATED,     /* init: I unshared a user namespace: write my id maps */
     SYNC_USERNS_MAPPED,      /* parent: id maps written */
     SYNC_INIT_PID,           /* init: `value` is the pid of the process that becomes the init */
