@@ -54,4 +54,31 @@ int cgroup_destroy(struct cgroup *cgroup, ctr_error **err);
 /* Frees the object without touching the host (for a child that inherited a copy). */
 void cgroup_free(struct cgroup *cgroup);
 
+/* ---- operations on a running container's cgroup (lifecycle commands, issue 3/4) ------------- */
+
+/* For the state directory: everything a later process needs to find, operate on and remove the
+ * cgroup (layout, path, each hierarchy's dir and how many levels we created). */
+json_t *cgroup_to_json(const struct cgroup *cgroup);
+int cgroup_from_json(json_t *json, struct cgroup **out, ctr_error **err);
+
+/* Every process in the container's cgroup (including sub-cgroups), sorted, malloc'd. */
+int cgroup_pids(const struct cgroup *cgroup, pid_t **pids, size_t *count, ctr_error **err);
+
+/* Sends `sig` to every process in the cgroup (`kill --all`). */
+int cgroup_signal_all(const struct cgroup *cgroup, int sig, ctr_error **err);
+
+/* Freezes (pause) or thaws (resume) the cgroup and waits until the kernel reports it done:
+ * freezer.state on v1, cgroup.freeze + cgroup.events "frozen" on v2. */
+int cgroup_freeze(const struct cgroup *cgroup, bool frozen, ctr_error **err);
+int cgroup_is_frozen(const struct cgroup *cgroup, bool *frozen, ctr_error **err);
+
+/* Applies new resources to a running container; on failure the limits already changed are put
+ * back and the error names the one that failed. */
+int cgroup_update(const struct cgroup *cgroup, const struct spec_resources *resources,
+                  ctr_error **err);
+
+/* Counters in runc's `events --stats` shape ({"cpu":...,"memory":...,"pids":...,"blkio":...,
+ * "hugetlb":...}), a new reference. */
+int cgroup_stats(const struct cgroup *cgroup, json_t **stats, ctr_error **err);
+
 #endif
