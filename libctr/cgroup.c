@@ -1,294 +1,15 @@
-/* The container's cgroup across every hierarchy of the host: which hierarchies there are (from
- * mountinfo, through libmount), where the container's directory goes, which hierarchy serves each
- * group of linux.resources, and the create / enter / destroy sequence. What is written into the
- * control files is the business of cgroup_v1.c and cgroup_v2.c.
+/* The container's cgroup across every hierarchy of the host: which hierarchy serves each group of
+ * linux.resources, and the create / enter / destroy sequence. Where the hierarchies are and the
+ * container's path in them is cgroup_layout.c's business; what is written into the control files
+ * is cgroup_v1.c's and cgroup_v2.c's.
  */
 #include "cgroup_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libmount/libmount.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-
-/* ---- detection ------------------------------------------------------------------------------- */
-
-struct mount_row {
-    int id, parent;
-    dev_t devno;
-    const char *target, *root, *fstype, *fs_options; /* owned by the libmount table */
-};
-
-static void cleanup_tablep(struct libmnt_table **tb)
-{
-    mnt_unref_table(*tb);
-}
-
-static void cleanup_iterp(struct libmnt_iter **it)
-{
-    mnt_free_iter(*it);
-}
-
-/* Whether `top` is `path` or a directory above it. */
-static bool path_at_or_below(const char *path, const char *top)
-{
-    size_t n = strlen(top);
-    if (strcmp(top, "/") == 0)
-        return true;
-    return strncmp(path, top, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
-static bool in_parent_chain(const struct mount_row *rows, size_t n, size_t i, int id)
-{
-    int cur = rows[i].parent;
-    /* Bounded by the table size, so a malformed file with a parent loop cannot hang us. */
-    for (size_t steps = 0; steps <= n; steps++) {
-        if (cur == id)
-            return true;
-        const struct mount_row *p = NULL;
-        for (size_t k = 0; k < n && p == NULL; k++)
-            if (rows[k].id == cur)
-                p = &rows[k];
-        if (p == NULL || p->parent == p->id)
-            return false;
-        cur = p->parent;
-    }
-    return false;
-}
-
-/* A mount is hidden when another one sits on its mount point or on a directory above it without
- * being one it is itself mounted on: e.g. a cgroup2 mounted over the /sys/fs/cgroup tmpfs hides
- * the v1 hierarchies (and the tmpfs) below it, yet all of them stay in mountinfo. */
-static bool is_hidden(const struct mount_row *rows, size_t n, size_t i)
-{
-    for (size_t j = 0; j < n; j++)
-        if (j != i && path_at_or_below(rows[i].target, rows[j].target) &&
-            !in_parent_chain(rows, n, i, rows[j].id))
-            return true;
-    return false;
-}
-
-/* The v1 super options that name the hierarchy ("cpu,cpuacct", "name=systemd"), without the
- * flags that any hierarchy may carry. */
-static char *v1_controllers(const char *fs_options)
-{
-    static const char *const flags[] = {
-        "rw",  "ro",   "noprefix",       "clone_children", "xattr",
-        "all", "none", "cpuset_v2_mode", "favordynmods",   "nofavordynmods"};
-    _cleanup_free_ char *copy = strdup(fs_options ? fs_options : "");
-    _cleanup_free_ char *out = calloc(1, strlen(fs_options ? fs_options : "") + 1);
-    if (copy == NULL || out == NULL)
-        return NULL;
-    char *cursor = copy, *name, *value;
-    size_t namesz, valuesz;
-    while (mnt_optstr_next_option(&cursor, &name, &namesz, &value, &valuesz) == 0) {
-        bool keep = true;
-        if (value != NULL) /* release_agent=... and the like; only name= names a hierarchy */
-            keep = namesz == 4 && strncmp(name, "name", 4) == 0;
-        for (size_t k = 0; keep && k < ARRAY_SIZE(flags); k++)
-            if (strlen(flags[k]) == namesz && strncmp(name, flags[k], namesz) == 0)
-                keep = false;
-        if (!keep)
-            continue;
-        size_t len = value ? (size_t)(value - name) + valuesz : namesz;
-        if (out[0] != '\0')
-            strcat(out, ",");
-        strncat(out, name, len);
-    }
-    return out[0] ? steal_pointer(&out) : NULL;
-}
-
-static char *hierarchy_name(const char *mount_point)
-{
-    size_t n = strlen(CGROUP_FS_ROOT);
-    if (strcmp(mount_point, CGROUP_FS_ROOT) == 0)
-        return strdup("");
-    if (strncmp(mount_point, CGROUP_FS_ROOT "/", n + 1) == 0)
-        return strdup(mount_point + n + 1);
-    const char *slash = strrchr(mount_point, '/');
-    return strdup(slash ? slash + 1 : mount_point);
-}
-
-void cgroup_hierarchies_free(struct cgroup_hierarchy *hierarchies, size_t count)
-{
-    for (size_t i = 0; hierarchies && i < count; i++) {
-        free(hierarchies[i].mount_point);
-        free(hierarchies[i].name);
-        free(hierarchies[i].controllers);
-        free(hierarchies[i].dir);
-    }
-    free(hierarchies);
-}
-
-/* Of two mounts of one hierarchy, the one where tools look for it (under /sys/fs/cgroup), then
- * the one showing its whole tree (root "/"), is the one to use. */
-static int mount_preference(const struct mount_row *row)
-{
-    return (path_at_or_below(row->target, CGROUP_FS_ROOT) ? 2 : 0) +
-           (strcmp(row->root, "/") == 0 ? 1 : 0);
-}
-
-static int read_mounts(struct libmnt_table *tb, struct mount_row **rows, size_t *n, ctr_error **err)
-{
-    _cleanup_(cleanup_iterp) struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
-    size_t cap = (size_t)mnt_table_get_nents(tb);
-    *rows = calloc(cap ? cap : 1, sizeof(**rows));
-    if (it == NULL || *rows == NULL)
-        return error_set(err, ENOMEM, "read mount table");
-    struct libmnt_fs *fs;
-    *n = 0;
-    while (*n < cap && mnt_table_next_fs(tb, it, &fs) == 0) {
-        struct mount_row *r = &(*rows)[(*n)++];
-        r->id = mnt_fs_get_id(fs);
-        r->parent = mnt_fs_get_parent_id(fs);
-        r->devno = mnt_fs_get_devno(fs);
-        r->target = mnt_fs_get_target(fs) ? mnt_fs_get_target(fs) : "";
-        r->root = mnt_fs_get_root(fs) ? mnt_fs_get_root(fs) : "/";
-        r->fstype = mnt_fs_get_fstype(fs) ? mnt_fs_get_fstype(fs) : "";
-        r->fs_options = mnt_fs_get_fs_options(fs);
-    }
-    return 0;
-}
-
-int cgroup_parse_mountinfo(const char *mountinfo, enum cgroup_layout *layout,
-                           struct cgroup_hierarchy **hierarchies, size_t *count, ctr_error **err)
-{
-    _cleanup_(cleanup_tablep) struct libmnt_table *tb = mnt_new_table();
-    if (tb == NULL)
-        return error_set(err, ENOMEM, "parse `%s`", mountinfo);
-    int r = mnt_table_parse_file(tb, mountinfo);
-    if (r < 0)
-        return error_set(err, -r, "parse `%s`", mountinfo);
-    _cleanup_free_ struct mount_row *rows = NULL;
-    size_t n = 0;
-    if (read_mounts(tb, &rows, &n, err) < 0)
-        return -1;
-
-    /* Visible cgroup mounts, one per hierarchy: a hierarchy mounted twice has one superblock,
-     * hence one device number. */
-    _cleanup_free_ size_t *picked = calloc(n ? n : 1, sizeof(*picked));
-    if (picked == NULL)
-        return error_set(err, ENOMEM, "parse `%s`", mountinfo);
-    size_t npicked = 0, nv1 = 0, nv2 = 0;
-    for (size_t i = 0; i < n; i++) {
-        bool v2 = strcmp(rows[i].fstype, "cgroup2") == 0;
-        if ((!v2 && strcmp(rows[i].fstype, "cgroup") != 0) || is_hidden(rows, n, i))
-            continue;
-        size_t k = 0;
-        while (k < npicked && rows[picked[k]].devno != rows[i].devno)
-            k++;
-        if (k == npicked) {
-            picked[npicked++] = i;
-            *(v2 ? &nv2 : &nv1) += 1;
-        } else if (mount_preference(&rows[i]) > mount_preference(&rows[picked[k]])) {
-            picked[k] = i;
-        }
-    }
-    ssize_t v2_at_root = -1;
-    for (size_t k = 0; k < npicked; k++)
-        if (strcmp(rows[picked[k]].fstype, "cgroup2") == 0 &&
-            strcmp(rows[picked[k]].target, CGROUP_FS_ROOT) == 0)
-            v2_at_root = (ssize_t)picked[k];
-
-    /* /sys/fs/cgroup itself being cgroup2 makes a pure v2 host whatever else is mounted. */
-    if (v2_at_root >= 0) {
-        *layout = CGROUP_LAYOUT_V2;
-        picked[0] = (size_t)v2_at_root;
-        npicked = 1;
-    } else if (nv1 > 0) {
-        *layout = nv2 > 0 ? CGROUP_LAYOUT_HYBRID : CGROUP_LAYOUT_V1;
-    } else if (nv2 > 0) {
-        *layout = CGROUP_LAYOUT_V2;
-        npicked = 1;
-    } else {
-        return error_set(err, ENOENT, "no cgroup filesystem is mounted (none in `%s`)", mountinfo);
-    }
-
-    struct cgroup_hierarchy *out = calloc(npicked, sizeof(*out));
-    if (out == NULL)
-        return error_set(err, ENOMEM, "parse `%s`", mountinfo);
-    size_t used = 0;
-    for (size_t k = 0; k < npicked; k++) {
-        const struct mount_row *row = &rows[picked[k]];
-        struct cgroup_hierarchy *h = &out[used];
-        h->v2 = strcmp(row->fstype, "cgroup2") == 0;
-        h->mount_point = strdup(row->target);
-        h->name = hierarchy_name(row->target);
-        if (!h->v2)
-            h->controllers = v1_controllers(row->fs_options);
-        if (h->mount_point == NULL || h->name == NULL) {
-            cgroup_hierarchies_free(out, used + 1);
-            return error_set(err, ENOMEM, "parse `%s`", mountinfo);
-        }
-        /* A v1 mount without a controller or a name is no hierarchy a process can be put in. */
-        if (!h->v2 && h->controllers == NULL) {
-            free(h->mount_point);
-            free(h->name);
-            memset(h, 0, sizeof(*h));
-            continue;
-        }
-        used++;
-    }
-    *hierarchies = out;
-    *count = used;
-    return 0;
-}
-
-/* ---- the container's path -------------------------------------------------------------------- */
-
-/* runc's systemd driver form, "system.slice:docker:abc": exactly two colons and no slash. */
-static bool is_systemd_form(const char *path)
-{
-    size_t colons = 0;
-    for (const char *p = path; *p; p++)
-        colons += *p == ':';
-    return colons == 2 && strchr(path, '/') == NULL;
-}
-
-int cgroup_resolve_path(const char *cgroups_path, const char *id, char **out, ctr_error **err)
-{
-    _cleanup_free_ char *joined = NULL;
-    int n;
-    if (cgroups_path == NULL || cgroups_path[0] == '\0') {
-        if (id == NULL || id[0] == '\0' || strchr(id, '/') || strcmp(id, ".") == 0 ||
-            strcmp(id, "..") == 0)
-            return error_set(err, EINVAL, "container id `%s` cannot name a cgroup", id ? id : "");
-        n = asprintf(&joined, CGROUP_DEFAULT_PARENT "/%s", id);
-    } else if (cgroups_path[0] == '/') {
-        n = asprintf(&joined, "%s", cgroups_path);
-    } else if (is_systemd_form(cgroups_path)) {
-        return error_set(err, EINVAL,
-                         "linux.cgroupsPath `%s`: the systemd form slice:prefix:name needs the "
-                         "systemd cgroup driver, which libctr does not have yet",
-                         cgroups_path);
-    } else {
-        n = asprintf(&joined, CGROUP_DEFAULT_PARENT "/%s", cgroups_path);
-    }
-    if (n < 0)
-        return error_set(err, ENOMEM, "linux.cgroupsPath");
-
-    /* Normalise to "/a/b"; ".." could climb out of the hierarchy or into another's cgroup. */
-    _cleanup_free_ char *norm = calloc(1, strlen(joined) + 2);
-    if (norm == NULL)
-        return error_set(err, ENOMEM, "linux.cgroupsPath");
-    char *save = NULL;
-    for (char *c = strtok_r(joined, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-        if (strcmp(c, "..") == 0)
-            return error_set(err, EINVAL, "linux.cgroupsPath `%s`: `..` is not allowed",
-                             cgroups_path);
-        if (strcmp(c, ".") == 0)
-            continue;
-        strcat(norm, "/");
-        strcat(norm, c);
-    }
-    if (norm[0] == '\0')
-        return error_set(err, EINVAL,
-                         "linux.cgroupsPath `%s` names the root cgroup; a container needs its own",
-                         cgroups_path);
-    *out = steal_pointer(&norm);
-    return 0;
-}
 
 /* ---- control files --------------------------------------------------------------------------- */
 
@@ -328,6 +49,50 @@ int cgroup_read(const char *dir, const char *file, char **out, ctr_error **err)
     return read_file_at(AT_FDCWD, path, out, NULL, err);
 }
 
+int cgroup_read_u64(const char *dir, const char *file, uint64_t *value, ctr_error **err)
+{
+    _cleanup_free_ char *text = NULL;
+    if (cgroup_read(dir, file, &text, err) < 0)
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    /* "max" (v2's no limit) reads as the largest value, as runc reports it. */
+    if (strncmp(text, "max", 3) == 0) {
+        *value = UINT64_MAX;
+        return 0;
+    }
+    *value = strtoull(text, &end, 10);
+    if (end == text || errno != 0)
+        return error_set(err, EINVAL, "%s/%s: expected a number, got `%.32s`", dir, file, text);
+    return 0;
+}
+
+int cgroup_parse_keyed(const char *text, const char *key, uint64_t *value)
+{
+    size_t n = strlen(key);
+    for (const char *line = text; line != NULL;) {
+        if (strncmp(line, key, n) == 0 && line[n] == ' ') {
+            char *end = NULL;
+            *value = strtoull(line + n + 1, &end, 10);
+            return end == line + n + 1 ? -1 : 0;
+        }
+        line = strchr(line, '\n');
+        line = line ? line + 1 : NULL;
+    }
+    return -1;
+}
+
+int cgroup_read_keyed(const char *dir, const char *file, const char *key, uint64_t *value,
+                      ctr_error **err)
+{
+    _cleanup_free_ char *text = NULL;
+    if (cgroup_read(dir, file, &text, err) < 0)
+        return -1;
+    if (cgroup_parse_keyed(text, key, value) < 0)
+        return error_set(err, ENOENT, "%s/%s has no `%s` line", dir, file, key);
+    return 0;
+}
+
 bool cgroup_has_file(const char *dir, const char *file)
 {
     _cleanup_free_ char *path = NULL;
@@ -359,22 +124,14 @@ static const struct {
     [CGROUP_CTRL_NET_PRIO] = {"net_prio", NULL},    [CGROUP_CTRL_RDMA] = {"rdma", "rdma"},
 };
 
-struct plan {
-    struct cgroup_hierarchy *target[CGROUP_CTRL_COUNT]; /* NULL: nothing to write */
-    struct cgroup_hierarchy *v2;                        /* the v2 tree, if any */
-    char *available;                                    /* its root's cgroup.controllers */
-    char *enable[32];                                   /* v2 controllers to enable */
-    size_t enable_count;
-};
-
-static void plan_free(struct plan *plan)
+void cgroup_plan_free(struct cgroup_plan *plan)
 {
     free(plan->available);
     for (size_t i = 0; i < plan->enable_count; i++)
         free(plan->enable[i]);
 }
 
-static struct cgroup_hierarchy *find_v1(struct cgroup *cg, const char *controller)
+struct cgroup_hierarchy *cgroup_find_v1(const struct cgroup *cg, const char *controller)
 {
     for (size_t i = 0; i < cg->count; i++)
         if (!cg->hierarchies[i].v2 && cgroup_list_has(cg->hierarchies[i].controllers, controller))
@@ -382,7 +139,15 @@ static struct cgroup_hierarchy *find_v1(struct cgroup *cg, const char *controlle
     return NULL;
 }
 
-static int plan_enable(struct plan *plan, const char *name, size_t len, ctr_error **err)
+struct cgroup_hierarchy *cgroup_find_v2(const struct cgroup *cg)
+{
+    for (size_t i = 0; i < cg->count; i++)
+        if (cg->hierarchies[i].v2)
+            return &cg->hierarchies[i];
+    return NULL;
+}
+
+static int plan_enable(struct cgroup_plan *plan, const char *name, size_t len, ctr_error **err)
 {
     for (size_t i = 0; i < plan->enable_count; i++)
         if (strlen(plan->enable[i]) == len && strncmp(plan->enable[i], name, len) == 0)
@@ -395,7 +160,7 @@ static int plan_enable(struct plan *plan, const char *name, size_t len, ctr_erro
     return 0;
 }
 
-static int unavailable(const struct cgroup *cg, const struct plan *plan, const char *field,
+static int unavailable(const struct cgroup *cg, const struct cgroup_plan *plan, const char *field,
                        enum cgroup_controller c, ctr_error **err)
 {
     const char *v1 = controller_names[c].v1, *v2 = controller_names[c].v2;
@@ -419,7 +184,7 @@ static int unavailable(const struct cgroup *cg, const struct plan *plan, const c
 
 /* unified keys are file names of the v2 cgroup; the part before the first dot is the controller
  * that must be enabled for the file to exist ("cgroup." files are always there). */
-static int plan_unified(struct plan *plan, const struct spec_resources *res, ctr_error **err)
+static int plan_unified(struct cgroup_plan *plan, const struct spec_resources *res, ctr_error **err)
 {
     if (res->unified_count > 0 && plan->v2 == NULL)
         return error_set(err, EOPNOTSUPP,
@@ -450,12 +215,10 @@ static int plan_unified(struct plan *plan, const struct spec_resources *res, ctr
 /* Decides, before anything is created, which hierarchy serves each resource, so that a resource
  * no hierarchy can serve fails the create cleanly. On hybrid hosts a controller missing from v1
  * may be served by the v2 tree (hugetlb on the machine this was written on). */
-static int plan_resources(struct cgroup *cg, const struct spec_resources *res, struct plan *plan,
-                          ctr_error **err)
+int cgroup_plan_resources(const struct cgroup *cg, const struct spec_resources *res,
+                          struct cgroup_plan *plan, ctr_error **err)
 {
-    for (size_t i = 0; i < cg->count; i++)
-        if (cg->hierarchies[i].v2)
-            plan->v2 = &cg->hierarchies[i];
+    plan->v2 = cgroup_find_v2(cg);
     if (plan->v2 != NULL &&
         cgroup_read(plan->v2->mount_point, "cgroup.controllers", &plan->available, err) < 0)
         return -1;
@@ -464,13 +227,16 @@ static int plan_resources(struct cgroup *cg, const struct spec_resources *res, s
 
     for (int c = 0; c < CGROUP_CTRL_COUNT; c++) {
         const char *field = cgroup_resource_needs(res, c);
-        struct cgroup_hierarchy *v1 = find_v1(cg, controller_names[c].v1);
+        struct cgroup_hierarchy *v1 = cgroup_find_v1(cg, controller_names[c].v1);
         if (c == CGROUP_CTRL_DEVICES) {
-            /* On v1 the allow-list (with the devices every container gets) is enforced even
-             * when the config lists no rule; on v2 the eBPF filter does it, elsewhere. */
+            /* The allow-list (with the devices every container gets) is enforced even when the
+             * config lists no rule: by v1's devices controller where there is one, else by an
+             * eBPF filter on the v2 cgroup, which needs no controller. */
             if (v1 != NULL)
                 plan->target[c] = v1;
-            else if (field != NULL && cg->layout != CGROUP_LAYOUT_V2)
+            else if (plan->v2 != NULL)
+                plan->target[c] = plan->v2;
+            else if (field != NULL)
                 return unavailable(cg, plan, field, c, err);
             continue;
         }
@@ -559,40 +325,36 @@ void cgroup_free(struct cgroup *cgroup)
     free(cgroup);
 }
 
-static void deadline_in(struct timespec *deadline, int ms)
+int cgroup_apply(struct cgroup_journal *journal, const struct cgroup_hierarchy *h,
+                 enum cgroup_controller c, const struct spec_resources *res, ctr_error **err)
 {
-    clock_gettime(CLOCK_MONOTONIC, deadline);
-    deadline->tv_sec += ms / 1000;
-    deadline->tv_nsec += (long)(ms % 1000) * 1000000;
-    if (deadline->tv_nsec >= 1000000000) {
-        deadline->tv_sec++;
-        deadline->tv_nsec -= 1000000000;
-    }
+    if (h->v2)
+        return cgroup_v2_apply(journal, h->dir, c, res, err);
+    return cgroup_v1_apply(journal, h->dir, c, res, err);
 }
 
 static int setup(struct cgroup *cg, const struct spec_resources *res, ctr_error **err)
 {
-    _cleanup_(plan_free) struct plan plan = {0};
-    if (plan_resources(cg, res, &plan, err) < 0)
+    _cleanup_(cgroup_plan_free) struct cgroup_plan plan = {0};
+    if (cgroup_plan_resources(cg, res, &plan, err) < 0)
         return -1;
     for (size_t i = 0; i < cg->count; i++)
         if (make_dirs(&cg->hierarchies[i], cg->path, err) < 0)
             return -1;
     /* A new v1 cpuset cgroup has no CPU and no memory node: nothing could join it (ENOSPC). */
-    struct cgroup_hierarchy *cpuset = find_v1(cg, "cpuset");
+    struct cgroup_hierarchy *cpuset = cgroup_find_v1(cg, "cpuset");
     if (cpuset && cgroup_v1_cpuset_fill(cpuset->mount_point, cg->path, err) < 0)
         return -1;
     if (plan.enable_count > 0 &&
         cgroup_v2_enable(plan.v2->mount_point, cg->path, (const char *const *)plan.enable,
                          plan.enable_count, err) < 0)
         return -1;
-    for (int c = 0; c < CGROUP_CTRL_COUNT; c++) {
-        struct cgroup_hierarchy *h = plan.target[c];
-        if (h && (h->v2 ? cgroup_v2_apply(h->dir, c, res, err)
-                        : cgroup_v1_apply(h->dir, c, res, err)) < 0)
+    if (plan.v2 != NULL)
+        cgroup_v2_enable_available(plan.v2->mount_point, cg->path, plan.available);
+    for (int c = 0; c < CGROUP_CTRL_COUNT; c++)
+        if (plan.target[c] && cgroup_apply(NULL, plan.target[c], c, res, err) < 0)
             return -1;
-    }
-    if (res->unified_count > 0 && cgroup_v2_apply_unified(plan.v2->dir, res, err) < 0)
+    if (res->unified_count > 0 && cgroup_v2_apply_unified(NULL, plan.v2->dir, res, err) < 0)
         return -1;
     if (cg->layout == CGROUP_LAYOUT_V2) {
         cg->v2_dir_fd = open(plan.v2->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -602,8 +364,31 @@ static int setup(struct cgroup *cg, const struct spec_resources *res, ctr_error 
     return 0;
 }
 
+/* What sd_booted() checks: systemd creates /run/systemd/system when it runs as PID 1. */
+static int check_systemd_is_init(const char *cgroups_path, ctr_error **err)
+{
+    struct stat st;
+    if (stat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    _cleanup_free_ char *comm = NULL;
+    if (read_file_at(AT_FDCWD, "/proc/1/comm", &comm, NULL, NULL) == 0)
+        comm[strcspn(comm, "\n")] = '\0';
+    return error_set(err, EOPNOTSUPP,
+                     "linux.cgroupsPath `%s`: the systemd cgroup driver (--systemd-cgroup) needs "
+                     "systemd as PID 1, and PID 1 here is `%s` (no /run/systemd/system); use the "
+                     "cgroupfs driver (a path such as /ctr/NAME)",
+                     cgroups_path ? cgroups_path : "", comm ? comm : "?");
+}
+
 int cgroup_create(const struct ctr_spec *spec, const char *id, struct cgroup **out, ctr_error **err)
 {
+    return cgroup_create_with(spec, id, NULL, out, err);
+}
+
+int cgroup_create_with(const struct ctr_spec *spec, const char *id,
+                       const struct cgroup_options *options, struct cgroup **out, ctr_error **err)
+{
+    bool systemd = options != NULL && options->systemd;
     static const struct spec_resources no_resources;
     const struct spec_resources *res = &no_resources;
     const char *cgroups_path = NULL;
@@ -617,9 +402,15 @@ int cgroup_create(const struct ctr_spec *spec, const char *id, struct cgroup **o
     if (cg == NULL)
         return error_set(err, ENOMEM, "create cgroup");
     cg->v2_dir_fd = -1;
+    /* With systemd as PID 1 the cgroup goes where systemd puts the scope, made through the
+     * cgroup filesystem like every other: systemd is not asked over D-Bus for a transient unit
+     * (libctr has no D-Bus client), so it sees a delegated subtree it did not make. */
+    if (systemd ? cgroup_resolve_systemd_path(cgroups_path, id, &cg->path, err) < 0 ||
+                      check_systemd_is_init(cgroups_path, err) < 0
+                : cgroup_resolve_path(cgroups_path, id, &cg->path, err) < 0)
+        return -1;
     if (cgroup_parse_mountinfo("/proc/self/mountinfo", &cg->layout, &cg->hierarchies, &cg->count,
-                               err) < 0 ||
-        cgroup_resolve_path(cgroups_path, id, &cg->path, err) < 0)
+                               err) < 0)
         return -1;
     for (size_t i = 0; i < cg->count; i++)
         if (asprintf(&cg->hierarchies[i].dir, "%s%s", cg->hierarchies[i].mount_point, cg->path) < 0)
@@ -672,10 +463,19 @@ int cgroup_destroy(struct cgroup *cgroup, ctr_error **err)
     if (cg == NULL)
         return 0;
     struct timespec deadline;
-    deadline_in(&deadline, CGROUP_DESTROY_TIMEOUT_MS);
+    cgroup_deadline_in(&deadline, CGROUP_DESTROY_TIMEOUT_MS);
     int ret = 0;
     ctr_error *e = NULL;
 
+    /* A frozen v1 task does not die before it is thawed: a paused container is thawed first
+     * (v2's cgroup.kill kills frozen tasks too, but thawing costs nothing there). */
+    for (size_t i = 0; i < cg->count; i++) {
+        struct cgroup_hierarchy *h = &cg->hierarchies[i];
+        if (!h->v2 && cgroup_list_has(h->controllers, "freezer"))
+            cgroup_write(h->dir, "freezer.state", "THAWED", NULL, NULL);
+        else if (h->v2 && cgroup_has_file(h->dir, "cgroup.freeze"))
+            cgroup_write(h->dir, "cgroup.freeze", "0", NULL, NULL);
+    }
     /* v2 (and the v2 tree of a hybrid host) kills the whole subtree in one write, race-free
      * against forks; the v1 loop below then finds nothing left. */
     for (size_t i = 0; i < cg->count; i++) {

@@ -8,6 +8,7 @@
 #define LIBCTR_CGROUP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -44,6 +45,16 @@ struct cgroup {
  * /ctr/<id> when absent) and applies the resources. On failure removes what it created. */
 int cgroup_create(const struct ctr_spec *spec, const char *id, struct cgroup **out, ctr_error **err);
 
+/* How the caller wants the cgroup made; all-zero is what cgroup_create() does. */
+struct cgroup_options {
+    /* `--systemd-cgroup`: linux.cgroupsPath is the systemd driver's "slice:prefix:name" (absent:
+     * "system.slice:ctr:<id>") and the cgroup goes where systemd puts that scope
+     * (/system.slice/prefix-name.scope). Refused where systemd is not PID 1. */
+    bool systemd;
+};
+int cgroup_create_with(const struct ctr_spec *spec, const char *id,
+                       const struct cgroup_options *options, struct cgroup **out, ctr_error **err);
+
 /* Moves `pid` into the container's cgroup in every hierarchy. */
 int cgroup_enter(const struct cgroup *cgroup, pid_t pid, ctr_error **err);
 
@@ -72,13 +83,25 @@ int cgroup_signal_all(const struct cgroup *cgroup, int sig, ctr_error **err);
 int cgroup_freeze(const struct cgroup *cgroup, bool frozen, ctr_error **err);
 int cgroup_is_frozen(const struct cgroup *cgroup, bool *frozen, ctr_error **err);
 
-/* Applies new resources to a running container; on failure the limits already changed are put
- * back and the error names the one that failed. */
+/* Applies new resources to a running container: only the fields `resources` sets (device rules
+ * only when it lists some, replacing the old ones). On failure the limits already changed are put
+ * back and the error names the one that failed. memory.checkBeforeUpdate refuses a memory limit
+ * below the current usage. */
 int cgroup_update(const struct cgroup *cgroup, const struct spec_resources *resources,
                   ctr_error **err);
 
 /* Counters in runc's `events --stats` shape ({"cpu":...,"memory":...,"pids":...,"blkio":...,
  * "hugetlb":...}), a new reference. */
 int cgroup_stats(const struct cgroup *cgroup, json_t **stats, ctr_error **err);
+
+/* OOM events (`events`): an fd (O_CLOEXEC, O_NONBLOCK) that turns readable when the container's
+ * memory cgroup may have had one: an inotify watch on memory.events (v2), an eventfd registered
+ * on memory.oom_control through cgroup.event_control (v1; it also fires when the cgroup is
+ * removed). When it is readable, read it dry (any buffer of at least 4096 bytes), then compare
+ * cgroup_oom_count() with the count seen before: the watch says "look", the count says what. */
+int cgroup_oom_watch(const struct cgroup *cgroup, int *fd, ctr_error **err);
+/* How many processes the OOM killer killed in the container's cgroup so far (`oom_kill` of
+ * memory.events on v2, of memory.oom_control on v1). */
+int cgroup_oom_count(const struct cgroup *cgroup, uint64_t *count, ctr_error **err);
 
 #endif

@@ -1,6 +1,15 @@
-/* Shared between cgroup.c (detection, paths, orchestration), the two backends cgroup_v1.c and
- * cgroup_v2.c, and cgroup_convert.c (which controller each OCI resource needs, and the v1 -> v2
- * arithmetic). Unit tests include it to reach the pure functions.
+/* Shared between the files of the cgroup module:
+ *   cgroup_layout.c   detection (v1/v2/hybrid) and the container's path (cgroupfs, systemd form)
+ *   cgroup.c          control files, which hierarchy serves what, create / enter / destroy
+ *   cgroup_v1.c, cgroup_v2.c   the resources, written the way each version wants them
+ *   cgroup_convert.c  which controller each resource needs, and the v1 -> v2 arithmetic
+ *   cgroup_devices.c  device rules: the default list, v1 devices.allow/deny
+ *   cgroup_bpf.c      device rules as a cgroup v2 eBPF program, loaded and attached
+ *   cgroup_update.c   update of a running container, with an undo journal
+ *   cgroup_ops.c      processes, signals, freezer, OOM events
+ *   cgroup_stats.c    counters in runc's `events --stats` shape
+ *   cgroup_state.c    the cgroup as JSON for the state directory
+ * Unit tests include it to reach the pure functions.
  */
 #ifndef LIBCTR_CGROUP_INTERNAL_H
 #define LIBCTR_CGROUP_INTERNAL_H
@@ -12,10 +21,14 @@
 #include "cgroup.h"
 
 #define CGROUP_FS_ROOT "/sys/fs/cgroup"
+
+struct cgroup_journal; /* undo journal of an update, below */
 /* Where a container's cgroup goes when linux.cgroupsPath is relative or absent. */
 #define CGROUP_DEFAULT_PARENT "/ctr"
 /* Longest wait for a cgroup to empty after SIGKILL before giving up on removing it. */
 #define CGROUP_DESTROY_TIMEOUT_MS 5000
+/* Longest wait for the kernel to report a cgroup frozen or thawed. */
+#define CGROUP_FREEZE_TIMEOUT_MS 10000
 
 /* ---- detection and paths (cgroup.c) ---------------------------------------------------------- */
 
@@ -27,6 +40,10 @@ void cgroup_hierarchies_free(struct cgroup_hierarchy *hierarchies, size_t count)
 
 /* linux.cgroupsPath (NULL when absent) -> the normalised path below each hierarchy's root. */
 int cgroup_resolve_path(const char *cgroups_path, const char *id, char **out, ctr_error **err);
+/* The systemd driver's "slice:prefix:name" (NULL: "system.slice:ctr:<id>") -> the path systemd
+ * gives that unit: "a-b.slice:p:n" -> /a.slice/a-b.slice/p-n.scope. */
+int cgroup_resolve_systemd_path(const char *cgroups_path, const char *id, char **out,
+                                ctr_error **err);
 
 /* ---- control files (cgroup.c) ---------------------------------------------------------------- */
 
@@ -36,6 +53,13 @@ int cgroup_write(const char *dir, const char *file, const char *value, const cha
                  ctr_error **err);
 int cgroup_read(const char *dir, const char *file, char **out, ctr_error **err);
 bool cgroup_has_file(const char *dir, const char *file);
+/* A file holding one number; "max" reads as UINT64_MAX. */
+int cgroup_read_u64(const char *dir, const char *file, uint64_t *value, ctr_error **err);
+/* The number on the line "<key> <number>" of a flat keyed file (memory.stat, cpu.stat,
+ * memory.events...): cgroup_parse_keyed returns -1 when there is no such line. */
+int cgroup_parse_keyed(const char *text, const char *key, uint64_t *value);
+int cgroup_read_keyed(const char *dir, const char *file, const char *key, uint64_t *value,
+                      ctr_error **err);
 /* Whether `word` is one of the space/comma/newline separated words of `list`. */
 bool cgroup_list_has(const char *list, const char *word);
 
@@ -59,16 +83,75 @@ enum cgroup_controller {
 /* The first field of `res` that needs controller `c` (as a JSON path, for messages), or NULL. */
 const char *cgroup_resource_needs(const struct spec_resources *res, enum cgroup_controller c);
 
+/* Which hierarchy serves each controller, decided before anything is written (cgroup.c). */
+struct cgroup_plan {
+    struct cgroup_hierarchy *target[CGROUP_CTRL_COUNT]; /* NULL: nothing to write */
+    struct cgroup_hierarchy *v2;                        /* the v2 tree, if any */
+    char *available;                                    /* its root's cgroup.controllers */
+    char *enable[32];                                   /* v2 controllers the resources need */
+    size_t enable_count;
+};
+int cgroup_plan_resources(const struct cgroup *cg, const struct spec_resources *res,
+                          struct cgroup_plan *plan, ctr_error **err);
+void cgroup_plan_free(struct cgroup_plan *plan);
+/* The v1 hierarchy that has `controller`, or NULL. */
+struct cgroup_hierarchy *cgroup_find_v1(const struct cgroup *cg, const char *controller);
+/* The v2 tree's hierarchy, or NULL (pure v1). */
+struct cgroup_hierarchy *cgroup_find_v2(const struct cgroup *cg);
+/* Writes the resources of controller `c` into hierarchy `h` (v1 files, v2 files, or the v2
+ * device filter), recording the replaced values in `journal` (NULL: no undo). */
+int cgroup_apply(struct cgroup_journal *journal, const struct cgroup_hierarchy *h,
+                 enum cgroup_controller c, const struct spec_resources *res, ctr_error **err);
+
+/* ---- undo journal (cgroup_update.c) ---------------------------------------------------------- */
+
+/* The values an update replaced, oldest first, so that a failed update can write them back in
+ * reverse order. NULL wherever nothing is to be undone (create: a failed create removes the
+ * cgroup instead). */
+struct cgroup_journal;
+/* cgroup_write(), after recording the file's current value in `journal` (when not NULL). */
+int cgroup_set(struct cgroup_journal *journal, const char *dir, const char *file,
+               const char *value, const char *field, ctr_error **err);
+/* The same for a file of one line per key (a device "8:0", an interface, an RDMA device): only
+ * the line of `key` is recorded, and `reset` is written back where there was none. */
+int cgroup_set_keyed(struct cgroup_journal *journal, const char *dir, const char *file,
+                     const char *key, const char *value, const char *reset, const char *field,
+                     ctr_error **err);
+/* Records the whole v1 device list of `dir` (devices.list), restored as deny-all + allows. */
+int cgroup_journal_devices(struct cgroup_journal *journal, const char *dir, ctr_error **err);
+
 /* ---- v1 backend (cgroup_v1.c) ---------------------------------------------------------------- */
 
-/* Writes the resources of controller `c` into the container's directory `dir` of its v1 hierarchy.
- */
-int cgroup_v1_apply(const char *dir, enum cgroup_controller c, const struct spec_resources *res,
-                    ctr_error **err);
+/* Writes the resources of controller `c` into the container's directory `dir` of its v1 hierarchy
+ * (devices excepted: cgroup_v1_devices). */
+int cgroup_v1_apply(struct cgroup_journal *journal, const char *dir, enum cgroup_controller c,
+                    const struct spec_resources *res, ctr_error **err);
 /* Copies cpuset.cpus/mems from parent to child down `path` wherever a level has none. */
 int cgroup_v1_cpuset_fill(const char *mount_point, const char *path, ctr_error **err);
+
+/* ---- device rules (cgroup_devices.c) --------------------------------------------------------- */
+
+/* The config's device rules followed by the devices every container may use whatever its config
+ * says (runc does the same): what both the v1 lists and the v2 filter enforce. Checked (type a,
+ * b or c; access of r, w, m), errors naming linux.resources.devices[i]. *rules is malloc'd. */
+int cgroup_device_rules(const struct spec_resources *res, struct spec_device_rule **rules,
+                        size_t *count, ctr_error **err);
 /* One OCI device rule as devices.allow/deny lines ("c 1:3 rwm"); returns how many (1 or 2). */
 int cgroup_v1_device_lines(const struct spec_device_rule *rule, char lines[2][48], ctr_error **err);
+/* v1 devices.deny "a", then the rules in order, then the defaults. */
+int cgroup_v1_devices(struct cgroup_journal *journal, const char *dir,
+                      const struct spec_resources *res, ctr_error **err);
+
+/* ---- v2 device filter (cgroup_bpf.c) --------------------------------------------------------- */
+
+struct bpf_insn;
+/* Device rules (in order, the last match wins, default deny; a wildcard matches anything) as a
+ * BPF_PROG_TYPE_CGROUP_DEVICE program; *insns is malloc'd. */
+int cgroup_bpf_device_program(const struct spec_device_rule *rules, size_t count,
+                              struct bpf_insn **insns, size_t *len, ctr_error **err);
+/* Loads the filter for `res` (its rules, then the defaults) and attaches it to the v2 cgroup
+ * `dir` with BPF_F_ALLOW_MULTI, then detaches the filters that were there before (update). */
+int cgroup_bpf_apply_devices(const char *dir, const struct spec_resources *res, ctr_error **err);
 
 /* Emptying and removing, the v1 way (also v2's fallback where cgroup.kill is missing):
  * SIGKILL every process of `dir` and its sub-cgroups until none is left or `deadline`. */
@@ -90,10 +173,19 @@ void cgroup_backoff(unsigned *ms);
 /* Enables `names` in cgroup.subtree_control of every ancestor of `path` (root included). */
 int cgroup_v2_enable(const char *mount_point, const char *path, const char *const *names,
                      size_t count, ctr_error **err);
-int cgroup_v2_apply(const char *dir, enum cgroup_controller c, const struct spec_resources *res,
-                    ctr_error **err);
+/* Enables what else `available` lists, where it can (so that stats, OOM events and later updates
+ * find their files, as runc and crun do); a controller a level refuses is left off. */
+void cgroup_v2_enable_available(const char *mount_point, const char *path, const char *available);
+int cgroup_v2_apply(struct cgroup_journal *journal, const char *dir, enum cgroup_controller c,
+                    const struct spec_resources *res, ctr_error **err);
 /* linux.resources.unified: each key is a file of `dir`. */
-int cgroup_v2_apply_unified(const char *dir, const struct spec_resources *res, ctr_error **err);
+int cgroup_v2_apply_unified(struct cgroup_journal *journal, const char *dir,
+                            const struct spec_resources *res, ctr_error **err);
+/* Waits (inotify on cgroup.events, no spinning) until the line `key` of `dir`/cgroup.events reads
+ * `value` ("populated" 0, "frozen" 1) or `deadline`; ENOENT (the cgroup is gone) counts as done
+ * when `gone_ok`. */
+int cgroup_v2_wait_event(const char *dir, const char *key, char value, bool gone_ok,
+                         const struct timespec *deadline, ctr_error **err);
 /* Waits (inotify on cgroup.events, no spinning) until `dir` has no process or `deadline`. */
 int cgroup_v2_wait_empty(const char *dir, const struct timespec *deadline, ctr_error **err);
 
@@ -133,6 +225,17 @@ static inline int cgroup_pass_error(ctr_error **err, ctr_error *e)
         ctr_error_free(*err);
     *err = e;
     return -1;
+}
+
+static inline void cgroup_deadline_in(struct timespec *deadline, int ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, deadline);
+    deadline->tv_sec += ms / 1000;
+    deadline->tv_nsec += (long)(ms % 1000) * 1000000;
+    if (deadline->tv_nsec >= 1000000000) {
+        deadline->tv_sec++;
+        deadline->tv_nsec -= 1000000000;
+    }
 }
 
 static inline int64_t cgroup_ms_left(const struct timespec *deadline)

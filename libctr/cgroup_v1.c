@@ -1,6 +1,7 @@
 /* cgroup v1: one hierarchy per controller (or group of co-mounted controllers), each with its own
  * file names. cgroup.c picks the hierarchy; this writes the OCI resources into it, in the order
- * the kernel needs, and names the field and file when the kernel refuses or lacks one.
+ * the kernel needs, and names the field and file when the kernel refuses or lacks one. Every
+ * write goes through cgroup_set(), so that an update can be undone; devices are cgroup_devices.c's.
  * Also here: emptying a cgroup by SIGKILL and removing it with retries, which is v1's only way
  * and v2's fallback where cgroup.kill is missing.
  */
@@ -24,97 +25,12 @@ static void fmt_u64(char buf[static 24], uint64_t v)
     snprintf(buf, 24, "%" PRIu64, v);
 }
 
-/* ---- devices --------------------------------------------------------------------------------- */
-
-/* The devices every container may use whatever its config says (runtime-spec "Default devices",
- * plus mknod of any node and /dev/pts), allowed after the config's own rules as runc does. */
-#define DEV(t, ma, mi, acc)                                                                        \
-    {                                                                                              \
-        .allow = true, .type = t, .major = {(ma) >= 0, (ma)}, .minor = {(mi) >= 0, (mi)},          \
-        .access = acc                                                                              \
-    }
-static const struct spec_device_rule default_rules[] = {
-    DEV('c', -1, -1, "m"),    DEV('b', -1, -1, "m"), /* mknod; using them needs a rule */
-    DEV('c', 1, 3, "rwm"),    DEV('c', 1, 5, "rwm"), /* /dev/null, /dev/zero */
-    DEV('c', 1, 7, "rwm"),    DEV('c', 1, 8, "rwm"), /* /dev/full, /dev/random */
-    DEV('c', 1, 9, "rwm"),    DEV('c', 5, 0, "rwm"), /* /dev/urandom, /dev/tty */
-    DEV('c', 5, 1, "rwm"),    DEV('c', 5, 2, "rwm"), /* /dev/console, /dev/ptmx */
-    DEV('c', 136, -1, "rwm"),                        /* /dev/pts/N */
-};
-#undef DEV
-
-int cgroup_v1_device_lines(const struct spec_device_rule *rule, char lines[2][48], ctr_error **err)
-{
-    char type = rule->type ? rule->type : 'a';
-    const char *access = rule->access[0] ? rule->access : "rwm";
-    if (type != 'a' && type != 'c' && type != 'b')
-        return error_set(err, EINVAL, "device type `%c` has no cgroup rule (a, c or b)", type);
-    if (access[strspn(access, "rwm")] != '\0')
-        return error_set(err, EINVAL, "device access `%s` is not made of r, w and m", access);
-    /* A negative number is a wildcard too: runc's configs write -1 for "any". */
-    char major[24] = "*", minor[24] = "*";
-    bool any_device = true;
-    if (rule->major.set && rule->major.value >= 0) {
-        fmt_i64(major, rule->major.value);
-        any_device = false;
-    }
-    if (rule->minor.set && rule->minor.value >= 0) {
-        fmt_i64(minor, rule->minor.value);
-        any_device = false;
-    }
-    bool all_access = strchr(access, 'r') && strchr(access, 'w') && strchr(access, 'm');
-    if (type == 'a' && any_device && all_access) {
-        snprintf(lines[0], sizeof(lines[0]), "a *:* rwm");
-        return 1;
-    }
-    /* The kernel reads "a" as every device with every access whatever follows it, so a
-     * narrower "all types" rule is spelled as its char and block halves. */
-    if (type == 'a') {
-        snprintf(lines[0], sizeof(lines[0]), "c %s:%s %s", major, minor, access);
-        snprintf(lines[1], sizeof(lines[1]), "b %s:%s %s", major, minor, access);
-        return 2;
-    }
-    snprintf(lines[0], sizeof(lines[0]), "%c %s:%s %s", type, major, minor, access);
-    return 1;
-}
-
-static int write_device_rule(const char *dir, const struct spec_device_rule *rule,
-                             const char *field, ctr_error **err)
-{
-    char lines[2][48];
-    int n = cgroup_v1_device_lines(rule, lines, err);
-    if (n < 0)
-        return error_wrap(err, "%s", field);
-    for (int i = 0; i < n; i++)
-        if (cgroup_write(dir, rule->allow ? "devices.allow" : "devices.deny", lines[i], field,
-                         err) < 0)
-            return -1;
-    return 0;
-}
-
-static int v1_devices(const char *dir, const struct spec_resources *res, ctr_error **err)
-{
-    /* Allow-list: start from nothing, as the spec's device rules assume. */
-    if (cgroup_write(dir, "devices.deny", "a", "linux.resources.devices", err) < 0)
-        return -1;
-    char field[FIELD_MAX];
-    for (size_t i = 0; i < res->devices_count; i++) {
-        snprintf(field, sizeof(field), "linux.resources.devices[%zu]", i);
-        if (write_device_rule(dir, &res->devices[i], field, err) < 0)
-            return -1;
-    }
-    for (size_t i = 0; i < ARRAY_SIZE(default_rules); i++)
-        if (write_device_rule(dir, &default_rules[i], "default device rules", err) < 0)
-            return -1;
-    return 0;
-}
-
 /* ---- memory ---------------------------------------------------------------------------------- */
 
 /* The kernel keeps memory.limit <= memory.memsw.limit at every moment, so when both change the
  * one that moves away from the other goes first: memsw first when it grows past the current
  * limit, the limit first otherwise (always the case on a new cgroup, where both are unlimited). */
-static int v1_memory_and_swap(const char *dir, const struct spec_memory *m, ctr_error **err)
+static int v1_memory_and_swap(struct cgroup_journal *journal, const char *dir, const struct spec_memory *m, ctr_error **err)
 {
     static const char *const limit_file = "memory.limit_in_bytes";
     static const char *const memsw_file = "memory.memsw.limit_in_bytes";
@@ -137,20 +53,20 @@ static int v1_memory_and_swap(const char *dir, const struct spec_memory *m, ctr_
         swap_first = swap == -1 || strtoull(current, NULL, 10) <= (uint64_t)swap;
     }
     if (swap_first &&
-        cgroup_write(dir, memsw_file, swap_text, "linux.resources.memory.swap", err) < 0)
+        cgroup_set(journal, dir, memsw_file, swap_text, "linux.resources.memory.swap", err) < 0)
         return -1;
     if (has_limit &&
-        cgroup_write(dir, limit_file, limit_text, "linux.resources.memory.limit", err) < 0)
+        cgroup_set(journal, dir, limit_file, limit_text, "linux.resources.memory.limit", err) < 0)
         return -1;
     if (has_swap && !swap_first &&
-        cgroup_write(dir, memsw_file, swap_text, "linux.resources.memory.swap", err) < 0)
+        cgroup_set(journal, dir, memsw_file, swap_text, "linux.resources.memory.swap", err) < 0)
         return -1;
     return 0;
 }
 
 /* Since Linux 5.16 memory.kmem.limit_in_bytes may still exist yet ignore what is written, and
  * later kernels drop it: either way the limit would not hold, so say so rather than pretend. */
-static int v1_kernel_memory(const char *dir, int64_t value, ctr_error **err)
+static int v1_kernel_memory(struct cgroup_journal *journal, const char *dir, int64_t value, ctr_error **err)
 {
     static const char *const field = "linux.resources.memory.kernel";
     static const char *const file = "memory.kmem.limit_in_bytes";
@@ -161,7 +77,7 @@ static int v1_kernel_memory(const char *dir, int64_t value, ctr_error **err)
     char text[24];
     fmt_i64(text, value);
     _cleanup_free_ char *back = NULL;
-    if (cgroup_write(dir, file, text, field, err) < 0 || cgroup_read(dir, file, &back, err) < 0)
+    if (cgroup_set(journal, dir, file, text, field, err) < 0 || cgroup_read(dir, file, &back, err) < 0)
         return -1;
     uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
     if (value >= 0 && strtoull(back, NULL, 10) != (uint64_t)value / page * page)
@@ -172,18 +88,18 @@ static int v1_kernel_memory(const char *dir, int64_t value, ctr_error **err)
     return 0;
 }
 
-static int v1_memory(const char *dir, const struct spec_memory *m, ctr_error **err)
+static int v1_memory(struct cgroup_journal *journal, const char *dir, const struct spec_memory *m, ctr_error **err)
 {
     char text[24];
-    if (v1_memory_and_swap(dir, m, err) < 0)
+    if (v1_memory_and_swap(journal, dir, m, err) < 0)
         return -1;
     if (m->reservation.set) {
         fmt_i64(text, m->reservation.value);
-        if (cgroup_write(dir, "memory.soft_limit_in_bytes", text,
+        if (cgroup_set(journal, dir, "memory.soft_limit_in_bytes", text,
                          "linux.resources.memory.reservation", err) < 0)
             return -1;
     }
-    if (m->kernel.set && v1_kernel_memory(dir, m->kernel.value, err) < 0)
+    if (m->kernel.set && v1_kernel_memory(journal, dir, m->kernel.value, err) < 0)
         return -1;
     if (m->kernel_tcp.set) {
         static const char *const field = "linux.resources.memory.kernelTCP";
@@ -193,7 +109,7 @@ static int v1_memory(const char *dir, const struct spec_memory *m, ctr_error **e
                              "(no memory.kmem.tcp.limit_in_bytes)",
                              field);
         fmt_i64(text, m->kernel_tcp.value);
-        if (cgroup_write(dir, "memory.kmem.tcp.limit_in_bytes", text, field, err) < 0)
+        if (cgroup_set(journal, dir, "memory.kmem.tcp.limit_in_bytes", text, field, err) < 0)
             return -1;
     }
     if (m->swappiness.set) {
@@ -203,16 +119,16 @@ static int v1_memory(const char *dir, const struct spec_memory *m, ctr_error **e
                              " is out of range (0..100)",
                              m->swappiness.value);
         fmt_u64(text, m->swappiness.value);
-        if (cgroup_write(dir, "memory.swappiness", text, "linux.resources.memory.swappiness", err) <
+        if (cgroup_set(journal, dir, "memory.swappiness", text, "linux.resources.memory.swappiness", err) <
             0)
             return -1;
     }
     if (m->disable_oom_killer.set &&
-        cgroup_write(dir, "memory.oom_control", m->disable_oom_killer.value ? "1" : "0",
+        cgroup_set(journal, dir, "memory.oom_control", m->disable_oom_killer.value ? "1" : "0",
                      "linux.resources.memory.disableOOMKiller", err) < 0)
         return -1;
     if (m->use_hierarchy.set &&
-        cgroup_write(dir, "memory.use_hierarchy", m->use_hierarchy.value ? "1" : "0",
+        cgroup_set(journal, dir, "memory.use_hierarchy", m->use_hierarchy.value ? "1" : "0",
                      "linux.resources.memory.useHierarchy", err) < 0)
         return -1;
     return 0;
@@ -220,13 +136,13 @@ static int v1_memory(const char *dir, const struct spec_memory *m, ctr_error **e
 
 /* ---- cpu, cpuset, pids ----------------------------------------------------------------------- */
 
-static int v1_cpu(const char *dir, const struct spec_cpu *cpu, ctr_error **err)
+static int v1_cpu(struct cgroup_journal *journal, const char *dir, const struct spec_cpu *cpu, ctr_error **err)
 {
     char text[24];
     if (cgroup_cpu_shares_set(cpu)) {
         fmt_u64(text, cpu->shares.value);
         _cleanup_free_ char *back = NULL;
-        if (cgroup_write(dir, "cpu.shares", text, "linux.resources.cpu.shares", err) < 0 ||
+        if (cgroup_set(journal, dir, "cpu.shares", text, "linux.resources.cpu.shares", err) < 0 ||
             cgroup_read(dir, "cpu.shares", &back, err) < 0)
             return -1;
         /* The kernel clamps out-of-range shares silently; a config asking for more gets less. */
@@ -244,54 +160,54 @@ static int v1_cpu(const char *dir, const struct spec_cpu *cpu, ctr_error **err)
         ctr_error *e = NULL;
         /* A shorter period can exceed the parent's bandwidth with the old quota (EINVAL); once
          * the new quota is in, the same period fits. */
-        if (cgroup_write(dir, "cpu.cfs_period_us", period, "linux.resources.cpu.period", &e) < 0) {
+        if (cgroup_set(journal, dir, "cpu.cfs_period_us", period, "linux.resources.cpu.period", &e) < 0) {
             if (ctr_error_code(e) != EINVAL || !has_quota)
                 return cgroup_pass_error(err, e);
             ctr_error_free(e);
-            if (cgroup_write(dir, "cpu.cfs_quota_us", quota, "linux.resources.cpu.quota", err) <
+            if (cgroup_set(journal, dir, "cpu.cfs_quota_us", quota, "linux.resources.cpu.quota", err) <
                     0 ||
-                cgroup_write(dir, "cpu.cfs_period_us", period, "linux.resources.cpu.period", err) <
+                cgroup_set(journal, dir, "cpu.cfs_period_us", period, "linux.resources.cpu.period", err) <
                     0)
                 return -1;
             has_quota = false;
         }
     }
     if (has_quota &&
-        cgroup_write(dir, "cpu.cfs_quota_us", quota, "linux.resources.cpu.quota", err) < 0)
+        cgroup_set(journal, dir, "cpu.cfs_quota_us", quota, "linux.resources.cpu.quota", err) < 0)
         return -1;
     if (cpu->burst.set) {
         fmt_u64(text, cpu->burst.value);
-        if (cgroup_write(dir, "cpu.cfs_burst_us", text, "linux.resources.cpu.burst", err) < 0)
+        if (cgroup_set(journal, dir, "cpu.cfs_burst_us", text, "linux.resources.cpu.burst", err) < 0)
             return -1;
     }
     /* The runtime must fit in the period: set the period first. */
     if (cpu->realtime_period.set) {
         fmt_u64(text, cpu->realtime_period.value);
-        if (cgroup_write(dir, "cpu.rt_period_us", text, "linux.resources.cpu.realtimePeriod", err) <
+        if (cgroup_set(journal, dir, "cpu.rt_period_us", text, "linux.resources.cpu.realtimePeriod", err) <
             0)
             return -1;
     }
     if (cpu->realtime_runtime.set) {
         fmt_i64(text, cpu->realtime_runtime.value);
-        if (cgroup_write(dir, "cpu.rt_runtime_us", text, "linux.resources.cpu.realtimeRuntime",
+        if (cgroup_set(journal, dir, "cpu.rt_runtime_us", text, "linux.resources.cpu.realtimeRuntime",
                          err) < 0)
             return -1;
     }
     if (cpu->idle.set) {
         fmt_i64(text, cpu->idle.value);
-        if (cgroup_write(dir, "cpu.idle", text, "linux.resources.cpu.idle", err) < 0)
+        if (cgroup_set(journal, dir, "cpu.idle", text, "linux.resources.cpu.idle", err) < 0)
             return -1;
     }
     return 0;
 }
 
-static int v1_cpuset(const char *dir, const struct spec_cpu *cpu, ctr_error **err)
+static int v1_cpuset(struct cgroup_journal *journal, const char *dir, const struct spec_cpu *cpu, ctr_error **err)
 {
     if (cpu->cpus && cpu->cpus[0] &&
-        cgroup_write(dir, "cpuset.cpus", cpu->cpus, "linux.resources.cpu.cpus", err) < 0)
+        cgroup_set(journal, dir, "cpuset.cpus", cpu->cpus, "linux.resources.cpu.cpus", err) < 0)
         return -1;
     if (cpu->mems && cpu->mems[0] &&
-        cgroup_write(dir, "cpuset.mems", cpu->mems, "linux.resources.cpu.mems", err) < 0)
+        cgroup_set(journal, dir, "cpuset.mems", cpu->mems, "linux.resources.cpu.mems", err) < 0)
         return -1;
     return 0;
 }
@@ -327,30 +243,32 @@ int cgroup_v1_cpuset_fill(const char *mount_point, const char *path, ctr_error *
     return 0;
 }
 
-static int v1_pids(const char *dir, int64_t limit, ctr_error **err)
+static int v1_pids(struct cgroup_journal *journal, const char *dir, int64_t limit, ctr_error **err)
 {
     char text[24];
     cgroup_format_limit(limit, text);
-    return cgroup_write(dir, "pids.max", text, "linux.resources.pids.limit", err);
+    return cgroup_set(journal, dir, "pids.max", text, "linux.resources.pids.limit", err);
 }
 
 /* ---- blkio ----------------------------------------------------------------------------------- */
 
-static int write_throttle(const char *dir, const char *file, const char *name,
+static int write_throttle(struct cgroup_journal *journal, const char *dir, const char *file, const char *name,
                           const struct spec_throttle_device *list, size_t count, ctr_error **err)
 {
     char field[FIELD_MAX], line[80];
     for (size_t i = 0; i < count; i++) {
         snprintf(field, sizeof(field), "linux.resources.blockIO.%s[%zu]", name, i);
-        snprintf(line, sizeof(line), "%" PRId64 ":%" PRId64 " %" PRIu64, list[i].major,
-                 list[i].minor, list[i].rate);
-        if (cgroup_write(dir, file, line, field, err) < 0)
+        char key[48], reset[64];
+        snprintf(key, sizeof(key), "%" PRId64 ":%" PRId64, list[i].major, list[i].minor);
+        snprintf(line, sizeof(line), "%s %" PRIu64, key, list[i].rate);
+        snprintf(reset, sizeof(reset), "%s 0", key); /* 0 removes the device's limit */
+        if (cgroup_set_keyed(journal, dir, file, key, line, reset, field, err) < 0)
             return -1;
     }
     return 0;
 }
 
-static int v1_blkio(const char *dir, const struct spec_block_io *b, ctr_error **err)
+static int v1_blkio(struct cgroup_journal *journal, const char *dir, const struct spec_block_io *b, ctr_error **err)
 {
     /* CFQ had blkio.weight; with BFQ (CFQ is gone since 5.0) the files are blkio.bfq.*. */
     bool bfq = !cgroup_has_file(dir, "blkio.weight") && cgroup_has_file(dir, "blkio.bfq.weight");
@@ -359,40 +277,43 @@ static int v1_blkio(const char *dir, const struct spec_block_io *b, ctr_error **
     char text[80], field[FIELD_MAX];
     if (b->weight.set) {
         fmt_u64(text, b->weight.value);
-        if (cgroup_write(dir, weight_file, text, "linux.resources.blockIO.weight", err) < 0)
+        if (cgroup_set(journal, dir, weight_file, text, "linux.resources.blockIO.weight", err) < 0)
             return -1;
     }
     if (b->leaf_weight.set) {
         fmt_u64(text, b->leaf_weight.value);
-        if (cgroup_write(dir, "blkio.leaf_weight", text, "linux.resources.blockIO.leafWeight",
+        if (cgroup_set(journal, dir, "blkio.leaf_weight", text, "linux.resources.blockIO.leafWeight",
                          err) < 0)
             return -1;
     }
     for (size_t i = 0; i < b->weight_devices_count; i++) {
         const struct spec_weight_device *d = &b->weight_devices[i];
+        char key[48], reset[64];
+        snprintf(key, sizeof(key), "%" PRId64 ":%" PRId64, d->major, d->minor);
+        snprintf(reset, sizeof(reset), "%s 0", key); /* 0 removes the device's own weight */
         if (d->weight.set) {
             snprintf(field, sizeof(field), "linux.resources.blockIO.weightDevice[%zu].weight", i);
-            snprintf(text, sizeof(text), "%" PRId64 ":%" PRId64 " %" PRIu64, d->major, d->minor,
-                     d->weight.value);
-            if (cgroup_write(dir, weight_device_file, text, field, err) < 0)
+            snprintf(text, sizeof(text), "%s %" PRIu64, key, d->weight.value);
+            if (cgroup_set_keyed(journal, dir, weight_device_file, key, text, reset, field, err) <
+                0)
                 return -1;
         }
         if (d->leaf_weight.set) {
             snprintf(field, sizeof(field), "linux.resources.blockIO.weightDevice[%zu].leafWeight",
                      i);
-            snprintf(text, sizeof(text), "%" PRId64 ":%" PRId64 " %" PRIu64, d->major, d->minor,
-                     d->leaf_weight.value);
-            if (cgroup_write(dir, "blkio.leaf_weight_device", text, field, err) < 0)
+            snprintf(text, sizeof(text), "%s %" PRIu64, key, d->leaf_weight.value);
+            if (cgroup_set_keyed(journal, dir, "blkio.leaf_weight_device", key, text, reset, field,
+                                 err) < 0)
                 return -1;
         }
     }
-    return write_throttle(dir, "blkio.throttle.read_bps_device", "throttleReadBpsDevice",
+    return write_throttle(journal, dir, "blkio.throttle.read_bps_device", "throttleReadBpsDevice",
                           b->throttle_read_bps, b->throttle_read_bps_count, err) < 0 ||
-                   write_throttle(dir, "blkio.throttle.write_bps_device", "throttleWriteBpsDevice",
+                   write_throttle(journal, dir, "blkio.throttle.write_bps_device", "throttleWriteBpsDevice",
                                   b->throttle_write_bps, b->throttle_write_bps_count, err) < 0 ||
-                   write_throttle(dir, "blkio.throttle.read_iops_device", "throttleReadIOPSDevice",
+                   write_throttle(journal, dir, "blkio.throttle.read_iops_device", "throttleReadIOPSDevice",
                                   b->throttle_read_iops, b->throttle_read_iops_count, err) < 0 ||
-                   write_throttle(dir, "blkio.throttle.write_iops_device",
+                   write_throttle(journal, dir, "blkio.throttle.write_iops_device",
                                   "throttleWriteIOPSDevice", b->throttle_write_iops,
                                   b->throttle_write_iops_count, err) < 0
                ? -1
@@ -401,7 +322,7 @@ static int v1_blkio(const char *dir, const struct spec_block_io *b, ctr_error **
 
 /* ---- hugetlb, network, rdma ------------------------------------------------------------------ */
 
-static int v1_hugetlb(const char *dir, const struct spec_resources *res, ctr_error **err)
+static int v1_hugetlb(struct cgroup_journal *journal, const char *dir, const struct spec_resources *res, ctr_error **err)
 {
     char field[FIELD_MAX], file[64], text[24];
     for (size_t i = 0; i < res->hugepage_limits_count; i++) {
@@ -412,13 +333,17 @@ static int v1_hugetlb(const char *dir, const struct spec_resources *res, ctr_err
                              l->page_size ? l->page_size : "");
         snprintf(file, sizeof(file), "hugetlb.%s.limit_in_bytes", l->page_size);
         fmt_u64(text, l->limit);
-        if (cgroup_write(dir, file, text, field, err) < 0)
+        if (cgroup_set(journal, dir, file, text, field, err) < 0)
+            return -1;
+        /* The reservation limit (5.7+) too, or mmap could reserve past the limit (see v2). */
+        snprintf(file, sizeof(file), "hugetlb.%s.rsvd.limit_in_bytes", l->page_size);
+        if (cgroup_has_file(dir, file) && cgroup_set(journal, dir, file, text, field, err) < 0)
             return -1;
     }
     return 0;
 }
 
-static int v1_net_prio(const char *dir, const struct spec_resources *res, ctr_error **err)
+static int v1_net_prio(struct cgroup_journal *journal, const char *dir, const struct spec_resources *res, ctr_error **err)
 {
     char field[FIELD_MAX], line[64];
     for (size_t i = 0; i < res->net_priorities_count; i++) {
@@ -429,51 +354,57 @@ static int v1_net_prio(const char *dir, const struct spec_resources *res, ctr_er
             strlen(p->name) > 32)
             return error_set(err, EINVAL, "%s: invalid interface name `%s`", field,
                              p->name ? p->name : "");
+        char reset[48];
         snprintf(line, sizeof(line), "%s %" PRIu32, p->name, p->priority);
-        if (cgroup_write(dir, "net_prio.ifpriomap", line, field, err) < 0)
+        snprintf(reset, sizeof(reset), "%s 0", p->name);
+        if (cgroup_set_keyed(journal, dir, "net_prio.ifpriomap", p->name, line, reset, field,
+                             err) < 0)
             return -1;
     }
     return 0;
 }
 
-static int v1_rdma(const char *dir, const struct spec_resources *res, ctr_error **err)
+static int v1_rdma(struct cgroup_journal *journal, const char *dir, const struct spec_resources *res, ctr_error **err)
 {
     char field[FIELD_MAX], line[160];
     for (size_t i = 0; i < res->rdma_count; i++) {
         snprintf(field, sizeof(field), "linux.resources.rdma[%zu]", i);
+        char reset[160];
+        snprintf(reset, sizeof(reset), "%s hca_handle=max hca_object=max", res->rdma[i].device);
         if (cgroup_rdma_line(&res->rdma[i], line, sizeof(line), err) < 0 ||
-            cgroup_write(dir, "rdma.max", line, field, err) < 0)
+            cgroup_set_keyed(journal, dir, "rdma.max", res->rdma[i].device, line, reset, field,
+                             err) < 0)
             return -1;
     }
     return 0;
 }
 
-int cgroup_v1_apply(const char *dir, enum cgroup_controller c, const struct spec_resources *res,
-                    ctr_error **err)
+int cgroup_v1_apply(struct cgroup_journal *journal, const char *dir, enum cgroup_controller c,
+                    const struct spec_resources *res, ctr_error **err)
 {
     char text[24];
     switch (c) {
     case CGROUP_CTRL_DEVICES:
-        return v1_devices(dir, res, err);
+        return cgroup_v1_devices(journal, dir, res, err);
     case CGROUP_CTRL_MEMORY:
-        return v1_memory(dir, &res->memory, err);
+        return v1_memory(journal, dir, &res->memory, err);
     case CGROUP_CTRL_PIDS:
-        return v1_pids(dir, res->pids_limit.value, err);
+        return v1_pids(journal, dir, res->pids_limit.value, err);
     case CGROUP_CTRL_CPU:
-        return v1_cpu(dir, &res->cpu, err);
+        return v1_cpu(journal, dir, &res->cpu, err);
     case CGROUP_CTRL_CPUSET:
-        return v1_cpuset(dir, &res->cpu, err);
+        return v1_cpuset(journal, dir, &res->cpu, err);
     case CGROUP_CTRL_BLKIO:
-        return v1_blkio(dir, &res->block_io, err);
+        return v1_blkio(journal, dir, &res->block_io, err);
     case CGROUP_CTRL_HUGETLB:
-        return v1_hugetlb(dir, res, err);
+        return v1_hugetlb(journal, dir, res, err);
     case CGROUP_CTRL_NET_CLS:
         fmt_u64(text, res->net_class_id.value);
-        return cgroup_write(dir, "net_cls.classid", text, "linux.resources.network.classID", err);
+        return cgroup_set(journal, dir, "net_cls.classid", text, "linux.resources.network.classID", err);
     case CGROUP_CTRL_NET_PRIO:
-        return v1_net_prio(dir, res, err);
+        return v1_net_prio(journal, dir, res, err);
     case CGROUP_CTRL_RDMA:
-        return v1_rdma(dir, res, err);
+        return v1_rdma(journal, dir, res, err);
     case CGROUP_CTRL_COUNT:
         break;
     }

@@ -1,6 +1,7 @@
 /* cgroup v2: one tree, controllers enabled per level through cgroup.subtree_control, and file
  * names of its own. The OCI resources are v1-shaped; cgroup_convert.c turns them into v2 values.
- * Device access on v2 is an eBPF program, attached elsewhere: this file leaves devices alone.
+ * Device access on v2 is an eBPF program (cgroup_bpf.c). Every write goes through cgroup_set(), so
+ * that an update can be undone.
  */
 #include "cgroup_internal.h"
 
@@ -47,18 +48,52 @@ int cgroup_v2_enable(const char *mount_point, const char *path, const char *cons
     }
 }
 
+void cgroup_v2_enable_available(const char *mount_point, const char *path, const char *available)
+{
+    _cleanup_free_ char *dir = strdup(mount_point);
+    for (const char *p = path; dir != NULL;) {
+        _cleanup_free_ char *current = NULL;
+        if (cgroup_read(dir, "cgroup.subtree_control", &current, NULL) < 0)
+            return;
+        /* One at a time: a write naming several fails whole when the kernel refuses one. */
+        for (const char *a = available; a && *a;) {
+            a += strspn(a, " \n");
+            size_t len = strcspn(a, " \n");
+            char name[64];
+            if (len > 0 && len < sizeof(name)) {
+                snprintf(name, sizeof(name), "%.*s", (int)len, a);
+                char add[66];
+                snprintf(add, sizeof(add), "+%s", name);
+                if (!cgroup_list_has(current, name))
+                    cgroup_write(dir, "cgroup.subtree_control", add, NULL, NULL);
+            }
+            a += len;
+        }
+        const char *next = strchr(p + 1, '/');
+        if (next == NULL)
+            return;
+        char *longer = NULL;
+        if (asprintf(&longer, "%s%.*s", dir, (int)(next - p), p) < 0)
+            return;
+        free(dir);
+        dir = longer;
+        p = next;
+    }
+}
+
 /* linux.resources.unified is applied last and wins over the typed fields, as in runc and crun;
  * skipping the typed value keeps every file written once. */
-static int v2_write(const char *dir, const struct spec_resources *res, const char *file,
-                    const char *value, const char *field, ctr_error **err)
+static int v2_write(struct cgroup_journal *journal, const char *dir,
+                    const struct spec_resources *res, const char *file, const char *value,
+                    const char *field, ctr_error **err)
 {
     for (size_t i = 0; i < res->unified_count; i++)
         if (strcmp(res->unified[i].key, file) == 0)
             return 0;
-    return cgroup_write(dir, file, value, field, err);
+    return cgroup_set(journal, dir, file, value, field, err);
 }
 
-static int v2_memory(const char *dir, const struct spec_resources *res, ctr_error **err)
+static int v2_memory(struct cgroup_journal *journal, const char *dir, const struct spec_resources *res, ctr_error **err)
 {
     const struct spec_memory *m = &res->memory;
     char text[24];
@@ -86,23 +121,23 @@ static int v2_memory(const char *dir, const struct spec_resources *res, ctr_erro
      * accounting; an explicit swap limit must land or fail. */
     if (r == 1 && (m->swap.set || cgroup_has_file(dir, "memory.swap.max"))) {
         cgroup_format_limit(swap, text);
-        if (v2_write(dir, res, "memory.swap.max", text, "linux.resources.memory.swap", err) < 0)
+        if (v2_write(journal, dir, res, "memory.swap.max", text, "linux.resources.memory.swap", err) < 0)
             return -1;
     }
     if (m->limit.set) {
         cgroup_format_limit(m->limit.value, text);
-        if (v2_write(dir, res, "memory.max", text, "linux.resources.memory.limit", err) < 0)
+        if (v2_write(journal, dir, res, "memory.max", text, "linux.resources.memory.limit", err) < 0)
             return -1;
     }
     if (m->reservation.set) {
         cgroup_format_limit(m->reservation.value, text);
-        if (v2_write(dir, res, "memory.low", text, "linux.resources.memory.reservation", err) < 0)
+        if (v2_write(journal, dir, res, "memory.low", text, "linux.resources.memory.reservation", err) < 0)
             return -1;
     }
     return 0;
 }
 
-static int v2_cpu(const char *dir, const struct spec_resources *res, ctr_error **err)
+static int v2_cpu(struct cgroup_journal *journal, const char *dir, const struct spec_resources *res, ctr_error **err)
 {
     const struct spec_cpu *cpu = &res->cpu;
     char text[48];
@@ -110,38 +145,44 @@ static int v2_cpu(const char *dir, const struct spec_resources *res, ctr_error *
         return error_set(err, EOPNOTSUPP,
                          "linux.resources.cpu.%s: cgroup v2 has no realtime CPU bandwidth",
                          cpu->realtime_runtime.set ? "realtimeRuntime" : "realtimePeriod");
+    /* An idle group has no weight (the kernel refuses cpu.weight there): leaving idle comes
+     * before the weight, entering it after. */
+    bool idle_first = cpu->idle.set && cpu->idle.value == 0;
+    if (idle_first && v2_write(journal, dir, res, "cpu.idle", "0", "linux.resources.cpu.idle",
+                               err) < 0)
+        return -1;
     if (cgroup_cpu_shares_set(cpu)) {
         snprintf(text, sizeof(text), "%" PRIu64, cgroup_cpu_shares_to_weight(cpu->shares.value));
-        if (v2_write(dir, res, "cpu.weight", text, "linux.resources.cpu.shares", err) < 0)
+        if (v2_write(journal, dir, res, "cpu.weight", text, "linux.resources.cpu.shares", err) < 0)
             return -1;
     }
     if (cgroup_cpu_max(cpu, text, sizeof(text)) &&
-        v2_write(dir, res, "cpu.max", text,
+        v2_write(journal, dir, res, "cpu.max", text,
                  cgroup_cpu_quota_set(cpu) ? "linux.resources.cpu.quota"
                                            : "linux.resources.cpu.period",
                  err) < 0)
         return -1;
     if (cpu->burst.set) {
         snprintf(text, sizeof(text), "%" PRIu64, cpu->burst.value);
-        if (v2_write(dir, res, "cpu.max.burst", text, "linux.resources.cpu.burst", err) < 0)
+        if (v2_write(journal, dir, res, "cpu.max.burst", text, "linux.resources.cpu.burst", err) < 0)
             return -1;
     }
-    if (cpu->idle.set) {
+    if (cpu->idle.set && !idle_first) {
         snprintf(text, sizeof(text), "%" PRId64, cpu->idle.value);
-        if (v2_write(dir, res, "cpu.idle", text, "linux.resources.cpu.idle", err) < 0)
+        if (v2_write(journal, dir, res, "cpu.idle", text, "linux.resources.cpu.idle", err) < 0)
             return -1;
     }
     return 0;
 }
 
-static int v2_cpuset(const char *dir, const struct spec_resources *res, ctr_error **err)
+static int v2_cpuset(struct cgroup_journal *journal, const char *dir, const struct spec_resources *res, ctr_error **err)
 {
     const struct spec_cpu *cpu = &res->cpu;
     if (cpu->cpus && cpu->cpus[0] &&
-        v2_write(dir, res, "cpuset.cpus", cpu->cpus, "linux.resources.cpu.cpus", err) < 0)
+        v2_write(journal, dir, res, "cpuset.cpus", cpu->cpus, "linux.resources.cpu.cpus", err) < 0)
         return -1;
     if (cpu->mems && cpu->mems[0] &&
-        v2_write(dir, res, "cpuset.mems", cpu->mems, "linux.resources.cpu.mems", err) < 0)
+        v2_write(journal, dir, res, "cpuset.mems", cpu->mems, "linux.resources.cpu.mems", err) < 0)
         return -1;
     return 0;
 }
@@ -154,7 +195,7 @@ struct io_limits {
 };
 
 /* io.max takes one device per write with all four limits, where v1 has a file per limit. */
-static int v2_io_max(const char *dir, const struct spec_resources *res, ctr_error **err)
+static int v2_io_max(struct cgroup_journal *journal, const char *dir, const struct spec_resources *res, ctr_error **err)
 {
     const struct spec_block_io *b = &res->block_io;
     const struct spec_throttle_device *lists[4] = {b->throttle_read_bps, b->throttle_write_bps,
@@ -192,13 +233,16 @@ static int v2_io_max(const char *dir, const struct spec_resources *res, ctr_erro
         }
         snprintf(field, sizeof(field), "linux.resources.blockIO (device %" PRId64 ":%" PRId64 ")",
                  devs[d].major, devs[d].minor);
-        if (cgroup_write(dir, "io.max", line, field, err) < 0)
+        char key[48], reset[160];
+        snprintf(key, sizeof(key), "%" PRId64 ":%" PRId64, devs[d].major, devs[d].minor);
+        snprintf(reset, sizeof(reset), "%s rbps=max wbps=max riops=max wiops=max", key);
+        if (cgroup_set_keyed(journal, dir, "io.max", key, line, reset, field, err) < 0)
             return -1;
     }
     return 0;
 }
 
-static int v2_io(const char *dir, const struct spec_resources *res, ctr_error **err)
+static int v2_io(struct cgroup_journal *journal, const char *dir, const struct spec_resources *res, ctr_error **err)
 {
     const struct spec_block_io *b = &res->block_io;
     /* BFQ keeps v1's 1..1000 weights in io.bfq.weight; otherwise io.weight takes 1..10000. */
@@ -211,7 +255,7 @@ static int v2_io(const char *dir, const struct spec_resources *res, ctr_error **
     if (b->weight.set) {
         uint64_t w = bfq ? b->weight.value : cgroup_blkio_weight_to_io_weight(b->weight.value);
         snprintf(text, sizeof(text), "%" PRIu64, w);
-        if (v2_write(dir, res, file, text, "linux.resources.blockIO.weight", err) < 0)
+        if (v2_write(journal, dir, res, file, text, "linux.resources.blockIO.weight", err) < 0)
             return -1;
     }
     for (size_t i = 0; i < b->weight_devices_count; i++) {
@@ -224,17 +268,20 @@ static int v2_io(const char *dir, const struct spec_resources *res, ctr_error **
         if (!d->weight.set)
             continue;
         uint64_t w = bfq ? d->weight.value : cgroup_blkio_weight_to_io_weight(d->weight.value);
+        char key[48], reset[64];
         snprintf(field, sizeof(field), "linux.resources.blockIO.weightDevice[%zu].weight", i);
-        snprintf(text, sizeof(text), "%" PRId64 ":%" PRId64 " %" PRIu64, d->major, d->minor, w);
-        if (v2_write(dir, res, file, text, field, err) < 0)
+        snprintf(key, sizeof(key), "%" PRId64 ":%" PRId64, d->major, d->minor);
+        snprintf(text, sizeof(text), "%s %" PRIu64, key, w);
+        snprintf(reset, sizeof(reset), "%s default", key);
+        if (cgroup_set_keyed(journal, dir, file, key, text, reset, field, err) < 0)
             return -1;
     }
-    return v2_io_max(dir, res, err);
+    return v2_io_max(journal, dir, res, err);
 }
 
 /* ---- hugetlb, rdma, unified ------------------------------------------------------------------ */
 
-static int v2_hugetlb(const char *dir, const struct spec_resources *res, ctr_error **err)
+static int v2_hugetlb(struct cgroup_journal *journal, const char *dir, const struct spec_resources *res, ctr_error **err)
 {
     char field[FIELD_MAX], file[64], text[24];
     for (size_t i = 0; i < res->hugepage_limits_count; i++) {
@@ -245,46 +292,55 @@ static int v2_hugetlb(const char *dir, const struct spec_resources *res, ctr_err
                              l->page_size ? l->page_size : "");
         snprintf(file, sizeof(file), "hugetlb.%s.max", l->page_size);
         snprintf(text, sizeof(text), "%" PRIu64, l->limit);
-        if (v2_write(dir, res, file, text, field, err) < 0)
+        if (v2_write(journal, dir, res, file, text, field, err) < 0)
+            return -1;
+        /* Since 5.7 reservations (mmap without faulting the pages in yet) have a limit of their
+         * own: without the same value there, a process could reserve past the limit and be
+         * killed by SIGBUS at fault time instead of failing mmap. */
+        snprintf(file, sizeof(file), "hugetlb.%s.rsvd.max", l->page_size);
+        if (cgroup_has_file(dir, file) && v2_write(journal, dir, res, file, text, field, err) < 0)
             return -1;
     }
     return 0;
 }
 
-static int v2_rdma(const char *dir, const struct spec_resources *res, ctr_error **err)
+static int v2_rdma(struct cgroup_journal *journal, const char *dir, const struct spec_resources *res, ctr_error **err)
 {
     char field[FIELD_MAX], line[160];
     for (size_t i = 0; i < res->rdma_count; i++) {
         snprintf(field, sizeof(field), "linux.resources.rdma[%zu]", i);
+        char reset[160];
+        snprintf(reset, sizeof(reset), "%s hca_handle=max hca_object=max", res->rdma[i].device);
         if (cgroup_rdma_line(&res->rdma[i], line, sizeof(line), err) < 0 ||
-            cgroup_write(dir, "rdma.max", line, field, err) < 0)
+            cgroup_set_keyed(journal, dir, "rdma.max", res->rdma[i].device, line, reset, field,
+                             err) < 0)
             return -1;
     }
     return 0;
 }
 
-int cgroup_v2_apply(const char *dir, enum cgroup_controller c, const struct spec_resources *res,
-                    ctr_error **err)
+int cgroup_v2_apply(struct cgroup_journal *journal, const char *dir, enum cgroup_controller c,
+                    const struct spec_resources *res, ctr_error **err)
 {
     char text[24];
     switch (c) {
     case CGROUP_CTRL_MEMORY:
-        return v2_memory(dir, res, err);
+        return v2_memory(journal, dir, res, err);
     case CGROUP_CTRL_PIDS:
         cgroup_format_limit(res->pids_limit.value, text);
-        return v2_write(dir, res, "pids.max", text, "linux.resources.pids.limit", err);
+        return v2_write(journal, dir, res, "pids.max", text, "linux.resources.pids.limit", err);
     case CGROUP_CTRL_CPU:
-        return v2_cpu(dir, res, err);
+        return v2_cpu(journal, dir, res, err);
     case CGROUP_CTRL_CPUSET:
-        return v2_cpuset(dir, res, err);
+        return v2_cpuset(journal, dir, res, err);
     case CGROUP_CTRL_BLKIO:
-        return v2_io(dir, res, err);
+        return v2_io(journal, dir, res, err);
     case CGROUP_CTRL_HUGETLB:
-        return v2_hugetlb(dir, res, err);
+        return v2_hugetlb(journal, dir, res, err);
     case CGROUP_CTRL_RDMA:
-        return v2_rdma(dir, res, err);
-    case CGROUP_CTRL_DEVICES: /* the eBPF device filter, not a file */
-        return 0;
+        return v2_rdma(journal, dir, res, err);
+    case CGROUP_CTRL_DEVICES:
+        return cgroup_bpf_apply_devices(dir, res, err);
     case CGROUP_CTRL_NET_CLS:
     case CGROUP_CTRL_NET_PRIO:
     case CGROUP_CTRL_COUNT:
@@ -293,62 +349,82 @@ int cgroup_v2_apply(const char *dir, enum cgroup_controller c, const struct spec
     return error_set(err, EOPNOTSUPP, "linux.resources.network: cgroup v2 has no net_cls/net_prio");
 }
 
-int cgroup_v2_apply_unified(const char *dir, const struct spec_resources *res, ctr_error **err)
+int cgroup_v2_apply_unified(struct cgroup_journal *journal, const char *dir,
+                            const struct spec_resources *res, ctr_error **err)
 {
     char field[FIELD_MAX + 64];
     for (size_t i = 0; i < res->unified_count; i++) {
         snprintf(field, sizeof(field), "linux.resources.unified[\"%s\"]", res->unified[i].key);
-        if (cgroup_write(dir, res->unified[i].key,
+        if (cgroup_set(journal, dir, res->unified[i].key,
                          res->unified[i].value ? res->unified[i].value : "", field, err) < 0)
             return -1;
     }
     return 0;
 }
 
-/* ---- waiting for the cgroup to empty --------------------------------------------------------- */
+/* ---- waiting for cgroup.events --------------------------------------------------------------- */
 
-static bool populated(const char *events)
+/* Whether `events` has the line "<key> <value>". */
+static bool event_is(const char *events, const char *key, char value)
 {
-    const char *line = strstr(events, "populated ");
-    return line && (line == events || line[-1] == '\n') && line[10] != '0';
+    size_t n = strlen(key);
+    for (const char *line = events; line != NULL;) {
+        if (strncmp(line, key, n) == 0 && line[n] == ' ')
+            return line[n + 1] == value;
+        line = strchr(line, '\n');
+        line = line ? line + 1 : NULL;
+    }
+    return false;
 }
 
-int cgroup_v2_wait_empty(const char *dir, const struct timespec *deadline, ctr_error **err)
+int cgroup_v2_wait_event(const char *dir, const char *key, char value, bool gone_ok,
+                         const struct timespec *deadline, ctr_error **err)
 {
     _cleanup_free_ char *path = NULL;
     if (asprintf(&path, "%s/cgroup.events", dir) < 0)
-        return error_set(err, ENOMEM, "wait for %s to empty", dir);
-    /* Usually the cgroup is empty already. Check before making an inotify instance: closing one
+        return error_set(err, ENOMEM, "wait for %s", dir);
+    /* Usually the state is reached already. Check before making an inotify instance: closing one
      * waits for an SRCU grace period, milliseconds on every container's exit. */
     _cleanup_free_ char *first = NULL;
-    if (read_file_at(AT_FDCWD, path, &first, NULL, NULL) == 0 && !populated(first))
+    if (read_file_at(AT_FDCWD, path, &first, NULL, NULL) == 0 && event_is(first, key, value))
         return 0;
     _cleanup_close_ int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     if (ifd < 0)
         return error_set(err, errno, "inotify for %s", path);
     /* Watch first, then read: a change between the two still wakes the poll. The kernel
-     * signals every change of "populated" as a modification of cgroup.events. */
+     * signals every change of "populated" and "frozen" as a modification of cgroup.events. */
     if (inotify_add_watch(ifd, path, IN_MODIFY) < 0)
-        return errno == ENOENT ? 0 : error_set(err, errno, "watch %s", path);
+        return errno == ENOENT && gone_ok ? 0 : error_set(err, errno, "watch %s", path);
     for (;;) {
         _cleanup_free_ char *events = NULL;
         ctr_error *e = NULL;
         if (read_file_at(AT_FDCWD, path, &events, NULL, &e) < 0) {
             int code = ctr_error_code(e);
             ctr_error_free(e);
-            return code == ENOENT ? 0 : error_set(err, code, "read %s", path);
+            return code == ENOENT && gone_ok ? 0 : error_set(err, code, "read %s", path);
         }
-        if (!populated(events))
+        if (event_is(events, key, value))
             return 0;
         int64_t left = cgroup_ms_left(deadline);
         if (left <= 0)
-            return error_set(err, EBUSY, "processes are still in %s after %d ms", dir,
-                             CGROUP_DESTROY_TIMEOUT_MS);
+            return error_set(err, ETIMEDOUT, "%s never showed \"%s %c\"", path, key, value);
         struct pollfd pfd = {.fd = ifd, .events = POLLIN};
         if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
-            return error_set(err, errno, "wait for %s to empty", dir);
+            return error_set(err, errno, "wait for \"%s %c\" in %s", key, value, path);
         char buf[4096];
         while (read(ifd, buf, sizeof(buf)) > 0)
             ;
     }
+}
+
+int cgroup_v2_wait_empty(const char *dir, const struct timespec *deadline, ctr_error **err)
+{
+    ctr_error *e = NULL;
+    if (cgroup_v2_wait_event(dir, "populated", '0', true, deadline, &e) == 0)
+        return 0;
+    if (ctr_error_code(e) != ETIMEDOUT)
+        return cgroup_pass_error(err, e);
+    ctr_error_free(e);
+    return error_set(err, EBUSY, "processes are still in %s after %d ms", dir,
+                     CGROUP_DESTROY_TIMEOUT_MS);
 }

@@ -595,13 +595,13 @@ static void real_hybrid_lifecycle(void **state)
     if (cgroup_has_file(memory, "memory.memsw.limit_in_bytes")) {
         struct spec_resources more = {
             .memory = {.limit = {true, 256 << 20}, .swap = {true, 512 << 20}}};
-        if (cgroup_v1_apply(memory, CGROUP_CTRL_MEMORY, &more, &err) < 0)
+        if (cgroup_v1_apply(NULL, memory, CGROUP_CTRL_MEMORY, &more, &err) < 0)
             fail_msg("raise: %s", ctr_error_message(err));
         assert_file(memory, "memory.limit_in_bytes", "268435456");
         assert_file(memory, "memory.memsw.limit_in_bytes", "536870912");
         struct spec_resources less = {
             .memory = {.limit = {true, 32 << 20}, .swap = {true, 48 << 20}}};
-        if (cgroup_v1_apply(memory, CGROUP_CTRL_MEMORY, &less, &err) < 0)
+        if (cgroup_v1_apply(NULL, memory, CGROUP_CTRL_MEMORY, &less, &err) < 0)
             fail_msg("lower: %s", ctr_error_message(err));
         assert_file(memory, "memory.limit_in_bytes", "33554432");
         assert_file(memory, "memory.memsw.limit_in_bytes", "50331648");
