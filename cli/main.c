@@ -1,96 +1,60 @@
 /* ctr-run: run OCI bundles with libctr, with runc's command line. */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
+#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/random.h>
-#include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 
 static const struct cli_command commands[] = {
-    {"run", "create and run a container in the foreground", cmd_run},
+    {"create", "[--bundle DIR] [--pid-file F] [--console-socket S] ID", "create a container", cmd_create},
+    {"start", "ID", "run the process of a created container", cmd_start},
+    {"run", "[--bundle DIR] [--detach] [--keep] ID", "create and start a container", cmd_run},
+    {"state", "ID", "print the state of a container (JSON)", cmd_state},
+    {"kill", "[--all] ID [SIGNAL]", "send a signal to a container (default SIGTERM)", cmd_kill},
+    {"delete", "[--force] ID", "delete a container", cmd_delete},
+    {"list", "[--format table|json] [--quiet]", "list containers", cmd_list},
+    {"exec", "[--process F | OPTIONS] ID [COMMAND...]", "run a process in a container", cmd_exec},
+    {"ps", "[--format table|json] ID", "list the processes of a container", cmd_ps},
+    {"pause", "ID", "freeze every process of a container", cmd_pause},
+    {"resume", "ID", "thaw a paused container", cmd_resume},
+    {"update", "[--resources F|-] [--memory N ...] ID", "change a container's resources", cmd_update},
+    {"events", "[--stats] [--interval T] ID", "show a container's resource usage and OOM events", cmd_events},
+    {"features", "", "print the features this runtime implements (JSON)", cmd_features},
+    {"spec", "[--bundle DIR] [--rootless]", "write a default config.json", cmd_spec},
 };
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: ctr-run [GLOBAL OPTIONS] BUNDLE\n"
-            "       ctr-run [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n"
-            "\n"
-            "Runs OCI runtime-spec bundles as containers.\n"
-            "`ctr-run BUNDLE` runs the bundle's config.json in the foreground with a generated id\n"
-            "and exits with its process's exit status (128+n if signal n killed it).\n"
-            "\nCommands:\n");
+    fprintf(out, "Usage: ctr-run [GLOBAL OPTIONS] BUNDLE\n"
+                 "       ctr-run [GLOBAL OPTIONS] COMMAND [OPTIONS] ARGS\n"
+                 "\n"
+                 "Runs OCI runtime-spec bundles as containers, with runc's command line.\n"
+                 "`ctr-run BUNDLE` runs the bundle's config.json in the foreground with a generated\n"
+                 "id and exits with its process's exit status (128+n if signal n killed it).\n"
+                 "\nCommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nGlobal options:\n"
                  "  --root DIR          state directory (default /run/ctr)\n"
-                 "  --log FILE          also write errors to FILE\n"
-                 "  --log-format FMT    text or json\n"
-                 "  --debug             verbose logging\n"
-                 "  --systemd-cgroup    use the systemd cgroup driver\n"
-                 "  -h, --help          this help\n"
+                 "  --log FILE          also write errors and warnings to FILE\n"
+                 "  --log-format FMT    text or json (JSON lines, as runc writes them)\n"
+                 "  --debug             accepted for compatibility\n"
+                 "  --systemd-cgroup    linux.cgroupsPath is systemd's slice:prefix:name\n"
+                 "  -h, --help          this help; COMMAND --help shows a command's options\n"
                  "  -v, --version       the version\n");
 }
 
 static void version(void)
 {
-    printf("ctr-run version %s\nlibctr: %s\nspec: %s\n", CTR_VERSION, ctr_version(),
-           ctr_oci_spec_version());
-}
-
-static void log_line(const struct cli_globals *g, const char *msg)
-{
-    fprintf(stderr, "ctr-run: %s\n", msg);
-    if (g == NULL || g->log_path == NULL)
-        return;
-    FILE *f = fopen(g->log_path, "ae");
-    if (f == NULL)
-        return;
-    if (g->log_json) {
-        char stamp[64];
-        time_t now = time(NULL);
-        struct tm tm;
-        strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-        fputs("{\"level\":\"error\",\"msg\":\"", f);
-        for (const char *p = msg; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                fprintf(f, "\\%c", *p);
-            else if ((unsigned char)*p < 0x20)
-                fprintf(f, "\\u%04x", *p);
-            else
-                fputc(*p, f);
-        }
-        fprintf(f, "\",\"time\":\"%s\"}\n", stamp);
-    } else {
-        fprintf(f, "%s\n", msg);
-    }
-    fclose(f);
-}
-
-int cli_fail(const struct cli_globals *g, const char *fmt, ...)
-{
-    char *msg = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
-    va_end(ap);
-    log_line(g, msg ? msg : fmt);
-    free(msg);
-    return 1;
-}
-
-int cli_fail_error(const struct cli_globals *g, ctr_error *err)
-{
-    log_line(g, ctr_error_message(err));
-    ctr_error_free(err);
-    return 1;
+    const struct scmp_version *scmp = seccomp_version();
+    printf("ctr-run version %s\nlibctr: %s\nspec: %s\nlibseccomp: %u.%u.%u\n", CTR_VERSION,
+           ctr_version(), ctr_oci_spec_version(), scmp->major, scmp->minor, scmp->micro);
 }
 
 static const struct cli_command *find_command(const char *name)
@@ -102,7 +66,7 @@ static const struct cli_command *find_command(const char *name)
 }
 
 /* `ctr-run BUNDLE`: a fresh id for each run, so runs never collide. */
-static int run_bundle(const struct cli_globals *g, const char *bundle)
+static int run_generated(const struct cli_globals *g, const char *bundle)
 {
     unsigned char bytes[6];
     if (getrandom(bytes, sizeof(bytes), 0) != sizeof(bytes))
@@ -110,19 +74,22 @@ static int run_bundle(const struct cli_globals *g, const char *bundle)
     char id[32];
     snprintf(id, sizeof(id), "ctr-%02x%02x%02x%02x%02x%02x", bytes[0], bytes[1], bytes[2], bytes[3],
              bytes[4], bytes[5]);
-    return cli_run_foreground(g, id, bundle);
+    return cli_run_bundle(g, id, bundle);
 }
 
 int main(int argc, char **argv)
 {
     struct cli_globals g = {.root = "/run/ctr"};
-    enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD_CGROUP };
+    enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD_CGROUP, OPT_IGNORED };
     static const struct option options[] = {
         {"root", required_argument, NULL, OPT_ROOT},
         {"log", required_argument, NULL, OPT_LOG},
         {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
         {"debug", no_argument, NULL, OPT_DEBUG},
         {"systemd-cgroup", no_argument, NULL, OPT_SYSTEMD_CGROUP},
+        /* runc's flags for features we do not have; accepted as runc accepts them unused. */
+        {"criu", required_argument, NULL, OPT_IGNORED},
+        {"rootless", required_argument, NULL, OPT_IGNORED},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
@@ -140,6 +107,7 @@ int main(int argc, char **argv)
             break;
         case OPT_DEBUG: g.debug = true; break;
         case OPT_SYSTEMD_CGROUP: g.systemd_cgroup = true; break;
+        case OPT_IGNORED: break;
         case 'h': usage(stdout); return 0;
         case 'v': version(); return 0;
         default: usage(stderr); return 2;
@@ -149,9 +117,21 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    /* The systemd driver needs systemd as PID 1 (sd_booted(3) checks this directory). */
+    if (g.systemd_cgroup && access("/run/systemd/system", F_OK) != 0)
+        return cli_fail(&g, "--systemd-cgroup: systemd is not running as PID 1 on this host, so the "
+                            "systemd cgroup driver cannot be used (run without --systemd-cgroup)");
     const char *name = argv[optind];
     const struct cli_command *cmd = find_command(name);
     if (cmd) {
+        for (int i = optind + 1; i < argc && argv[i][0] == '-'; i++) {
+            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                printf("Usage: ctr-run %s %s\n%s\n", cmd->name, cmd->usage, cmd->summary);
+                return 0;
+            }
+            if (strcmp(argv[i], "--") == 0)
+                break;
+        }
         /* The subcommand sees argv starting at its own name, with getopt reset. */
         int sub_argc = argc - optind;
         char **sub_argv = argv + optind;
@@ -160,6 +140,6 @@ int main(int argc, char **argv)
     }
     struct stat st;
     if (optind == argc - 1 && stat(name, &st) == 0 && S_ISDIR(st.st_mode))
-        return run_bundle(&g, name);
+        return run_generated(&g, name);
     return cli_fail(&g, "`%s` is neither a command nor a bundle directory (see --help)", name);
 }

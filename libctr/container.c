@@ -1,33 +1,193 @@
-/* The public container lifecycle: create (everything up to the exec barrier), start, wait, kill,
- * destroy. */
+/* The container lifecycle (runtime.md "Lifecycle"): context, create (everything up to the exec
+ * barrier), load, start, status and state, delete. The operations on an existing container are in
+ * container_ops.c. */
+#include "container.h"
+
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "cgroup.h"
 #include "error.h"
+#include "hooks.h"
 #include "security.h"
-#include "spawn.h"
-#include "spec.h"
+#include "state.h"
+#include "sync.h"
+#include "terminal.h"
 #include "util.h"
 
-struct ctr_container {
-    char *id;
-    char *rootfs;
-    ctr_spec *spec;
-    bool own_spec;
-    struct cgroup *cgroup;
-    struct spawned_init init;
-    bool started;
-    bool reaped;
-    int exit_code;
-};
+/* ---- context ----------------------------------------------------------------------------------- */
+
+CTR_API int ctr_context_new(const struct ctr_context_options *options, ctr_context **out,
+                            ctr_error **err)
+{
+    struct ctr_context_options opts = {0};
+    if (options) {
+        if (options->size < sizeof(options->size))
+            return error_set(err, EINVAL, "ctr_context_options: bad size %zu", options->size);
+        memcpy(&opts, options, options->size < sizeof(opts) ? options->size : sizeof(opts));
+    }
+    ctr_context *ctx = calloc(1, sizeof(*ctx));
+    if (ctx == NULL)
+        return error_set(err, ENOMEM, "context");
+    ctx->root_fd = -1;
+    ctx->warn = opts.warn;
+    ctx->warn_data = opts.warn_data;
+    if (opts.state_root) {
+        ctx->state_root = strdup(opts.state_root);
+        if (ctx->state_root == NULL || state_root_open(opts.state_root, &ctx->root_fd, err) < 0) {
+            ctr_context_free(ctx);
+            return -1;
+        }
+    }
+    *out = ctx;
+    return 0;
+}
+
+CTR_API void ctr_context_free(ctr_context *ctx)
+{
+    if (ctx == NULL)
+        return;
+    if (ctx->root_fd >= 0)
+        close(ctx->root_fd);
+    free(ctx->state_root);
+    free(ctx);
+}
+
+CTR_API const char *ctr_status_name(enum ctr_status status)
+{
+    switch (status) {
+    case CTR_STATUS_CREATING: return "creating";
+    case CTR_STATUS_CREATED: return "created";
+    case CTR_STATUS_RUNNING: return "running";
+    case CTR_STATUS_PAUSED: return "paused";
+    case CTR_STATUS_STOPPED: return "stopped";
+    }
+    return "unknown";
+}
+
+/* ---- the handle ---------------------------------------------------------------------------------- */
+
+void container_warn(ctr_container *c, const char *message)
+{
+    if (c->ctx->warn)
+        c->ctx->warn(c->ctx->warn_data, message);
+}
+
+int container_lock(ctr_container *c, bool exclusive, ctr_error **err)
+{
+    return c->state_fd < 0 ? 0 : state_dir_lock(c->state_fd, c->id, exclusive, err);
+}
+
+void container_unlock(ctr_container *c)
+{
+    if (c->state_fd >= 0)
+        flock(c->state_fd, LOCK_UN);
+}
+
+void container_free(ctr_container *c)
+{
+    if (c == NULL)
+        return;
+    int fds[] = {c->init.pidfd, c->init.sync_fd, c->init.console_fd, c->state_fd};
+    for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    cgroup_free(c->cgroup);
+    if (c->own_spec)
+        ctr_spec_free(c->spec);
+    free(c->rootfs);
+    free(c->bundle);
+    free(c->created);
+    free(c->id);
+    free(c);
+}
+
+static ctr_container *container_new(ctr_context *ctx, const char *id)
+{
+    ctr_container *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->ctx = ctx;
+    c->init = (struct spawned_init){.pid = -1, .pidfd = -1, .sync_fd = -1, .console_fd = -1};
+    c->state_fd = -1;
+    c->id = strdup(id);
+    if (c->id == NULL) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+int container_status(ctr_container *c, enum ctr_status *status, ctr_error **err)
+{
+    bool alive = !c->reaped && c->init.pid > 0 && c->start_time != 0 &&
+                 process_start_time(c->init.pid) == c->start_time;
+    if (!alive) {
+        *status = CTR_STATUS_STOPPED;
+        return 0;
+    }
+    if (!c->started) {
+        *status = CTR_STATUS_CREATED;
+        return 0;
+    }
+    bool frozen = false;
+    if (c->cgroup && cgroup_is_frozen(c->cgroup, &frozen, err) < 0)
+        return -1;
+    *status = frozen ? CTR_STATUS_PAUSED : CTR_STATUS_RUNNING;
+    return 0;
+}
+
+char *container_state_text(ctr_container *c, const char *status)
+{
+    bool stopped = strcmp(status, "stopped") == 0;
+    json_t *state = hooks_state_document(c->spec, c->id, status, stopped ? 0 : c->init.pid,
+                                         c->bundle);
+    if (state == NULL)
+        return NULL;
+    if (stopped)
+        json_object_set_new(state, "pid", json_integer(0));
+    json_object_set_new(state, "rootfs", json_string(c->rootfs));
+    json_object_set_new(state, "created", json_string(c->created));
+    json_object_set_new(state, "owner", json_string(""));
+    char *text = json_dumps(state, JSON_COMPACT);
+    json_decref(state);
+    return text;
+}
+
+/* state.json: the spec's fields plus what later commands need to find the container again. */
+int container_save(ctr_container *c, ctr_error **err)
+{
+    if (c->state_fd < 0)
+        return 0;
+    json_t *cgroup = c->cgroup ? cgroup_to_json(c->cgroup) : json_null();
+    json_t *state = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:b, s:o}", "ociVersion",
+                              c->spec->oci_version, "id", c->id, "pid", (json_int_t)c->init.pid,
+                              "pidStartTime", (json_int_t)c->start_time, "bundle", c->bundle,
+                              "rootfs", c->rootfs, "created", c->created, "started", c->started,
+                              "cgroup", cgroup ? cgroup : json_null());
+    if (state == NULL)
+        return error_set(err, ENOMEM, "state of container `%s`", c->id);
+    int ret = state_write(c->state_fd, c->id, state, err);
+    json_decref(state);
+    return ret;
+}
+
+/* ---- create ------------------------------------------------------------------------------------ */
 
 /* runc's rule for ids: they name directories and cgroups, so no '/' and no "..". */
 static int check_id(const char *id, ctr_error **err)
@@ -68,10 +228,30 @@ static int resolve_rootfs(const char *bundle, const struct ctr_spec *spec, char 
     return 0;
 }
 
+/* A namespace to join must exist and be a namespace (nsfs), checked before anything is made. */
+static int check_namespace_paths(const struct spec_linux *linux_, ctr_error **err)
+{
+    for (int t = 0; t < NS_TYPE_COUNT; t++) {
+        const struct spec_namespace *ns = &linux_->namespaces[t];
+        if (!ns->present || ns->path == NULL)
+            continue;
+        _cleanup_close_ int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+        struct statfs st;
+        if (fd < 0 || fstatfs(fd, &st) < 0)
+            return error_set(err, errno, "linux.namespaces[%zu].path `%s`", ns->index, ns->path);
+        if (st.f_type != NSFS_MAGIC)
+            return error_set(err, EINVAL, "linux.namespaces[%zu].path `%s`: not a namespace",
+                             ns->index, ns->path);
+    }
+    return 0;
+}
+
 /* What the runtime (not the config's syntax) decides cannot run here: checked before anything
  * is created on the host. */
 static int check_runnable(const struct ctr_spec *spec, ctr_error **err)
 {
+    if (check_namespace_paths(&spec->linux_, err) < 0)
+        return -1;
     if (!spec->has_process)
         return error_set(err, EINVAL, "process: required to create a container");
     const struct spec_namespace *mnt = &spec->linux_.namespaces[NS_MOUNT];
@@ -94,17 +274,126 @@ static int check_runnable(const struct ctr_spec *spec, ctr_error **err)
     return 0;
 }
 
-static void container_free(ctr_container *c)
+static char *now_rfc3339(void)
 {
-    if (c->own_spec)
-        ctr_spec_free(c->spec);
-    free(c->rootfs);
-    free(c->id);
-    free(c);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char date[32];
+    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+    char *out = NULL;
+    if (asprintf(&out, "%s.%09ldZ", date, ts.tv_nsec) < 0)
+        return NULL;
+    return out;
 }
 
-CTR_API int ctr_container_create(const char *id, const struct ctr_create_options *options,
-                                 ctr_container **out, ctr_error **err)
+/* The socket a later `start` connects to, bound in the state directory. Bound through
+ * /proc/self/fd so a long --root cannot overflow sun_path. */
+static int listen_for_start(int state_fd, const char *id, int *fd, ctr_error **err)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/init.sock", state_fd);
+    *fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (*fd < 0 || bind(*fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(*fd, 4) < 0) {
+        int saved = errno;
+        if (*fd >= 0)
+            close(*fd);
+        *fd = -1;
+        return error_set(err, saved, "container `%s`: listen on init.sock", id);
+    }
+    return 0;
+}
+
+/* Loads config.json from the bundle and, when recorded, keeps a copy in the state directory:
+ * runtime.md says later changes to the bundle's config must not affect the container. */
+static int load_config(ctr_container *c, const struct ctr_create_options *opts, ctr_error **err)
+{
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    if (opts->spec) {
+        c->spec = (ctr_spec *)opts->spec;
+        if (c->state_fd >= 0 && (text = json_dumps(c->spec->json, JSON_COMPACT)) != NULL)
+            len = strlen(text);
+    } else {
+        _cleanup_free_ char *config = NULL;
+        if (asprintf(&config, "%s/config.json", c->bundle) < 0)
+            return error_set(err, ENOMEM, "config.json");
+        if (read_file_at(AT_FDCWD, config, &text, &len, err) < 0 ||
+            ctr_spec_load_data(text, len, config, &c->spec, err) < 0)
+            return -1;
+        c->own_spec = true;
+    }
+    if (c->state_fd >= 0 && text && state_store_file(c->state_fd, "config.json", text, len, err) < 0)
+        return -1;
+    return 0;
+}
+
+static void run_poststop_hooks(ctr_container *c)
+{
+    if (c->spec == NULL || c->spec->hooks.poststop.count == 0)
+        return;
+    _cleanup_free_ char *state = container_state_text(c, "stopped");
+    if (state)
+        hooks_run_warning(&c->spec->hooks.poststop, "poststop", state, c->ctx->warn,
+                          c->ctx->warn_data);
+}
+
+static int create(ctr_container *c, const struct ctr_create_options *opts, ctr_error **err)
+{
+    ctr_context *ctx = c->ctx;
+    c->bundle = realpath(opts->bundle ? opts->bundle : ".", NULL);
+    if (c->bundle == NULL)
+        return error_set(err, errno, "bundle `%s`", opts->bundle ? opts->bundle : ".");
+    if (ctx->root_fd >= 0 && state_dir_create(ctx->root_fd, c->id, &c->state_fd, err) < 0)
+        return -1;
+    c->created = now_rfc3339();
+    if (load_config(c, opts, err) < 0)
+        return -1;
+    /* What the runtime refuses in the config names the file too, as parse errors do. */
+    if (resolve_rootfs(c->bundle, c->spec, &c->rootfs, err) < 0 || check_runnable(c->spec, err) < 0)
+        return opts->spec ? -1 : error_wrap(err, "%s/config.json", c->bundle);
+
+    _cleanup_close_ int listen_fd = -1, console_socket = -1;
+    if (c->state_fd >= 0 && listen_for_start(c->state_fd, c->id, &listen_fd, err) < 0)
+        return -1;
+    if (c->spec->process.terminal && opts->console_socket &&
+        terminal_connect(opts->console_socket, &console_socket, err) < 0)
+        return -1;
+    if (cgroup_create(c->spec, c->id, &c->cgroup, err) < 0)
+        return -1;
+    struct spawn_request request = {
+        .mode = SPAWN_CREATE,
+        .spec = c->spec,
+        .id = c->id,
+        .bundle = c->bundle,
+        .rootfs = c->rootfs,
+        .cgroup = c->cgroup,
+        .stdio = {opts->stdio[0], opts->stdio[1], opts->stdio[2]},
+        .console_socket = console_socket,
+        .listen_fd = listen_fd,
+        .preserve_fds = opts->preserve_fds,
+        .no_new_keyring = opts->no_new_keyring,
+        .no_pivot = opts->no_pivot,
+        .extra_env = opts->extra_env,
+    };
+    if (spawn_init(&request, &c->init, err) < 0) {
+        /* runtime.md: a failed create hook stops the container and the lifecycle goes on with
+         * its destruction and the poststop hooks. */
+        run_poststop_hooks(c);
+        return -1;
+    }
+    c->is_child = true;
+    c->start_time = process_start_time(c->init.pid);
+    if (container_save(c, err) < 0)
+        return -1;
+    container_unlock(c);
+    return 0;
+}
+
+CTR_API int ctr_container_create(ctr_context *ctx, const char *id,
+                                 const struct ctr_create_options *options, ctr_container **out,
+                                 ctr_error **err)
 {
     struct ctr_create_options opts = {.stdio = {-1, -1, -1}};
     if (options) {
@@ -114,59 +403,226 @@ CTR_API int ctr_container_create(const char *id, const struct ctr_create_options
     }
     if (check_id(id, err) < 0)
         return -1;
-
-    ctr_container *c = calloc(1, sizeof(*c));
+    ctr_container *c = container_new(ctx, id);
     if (c == NULL)
         return error_set(err, ENOMEM, "container `%s`", id);
-    c->init = (struct spawned_init){.pid = -1, .pidfd = -1, .sync_fd = -1};
-    c->id = strdup(id);
-    _cleanup_free_ char *bundle = realpath(opts.bundle ? opts.bundle : ".", NULL);
-    if (bundle == NULL) {
-        error_set(err, errno, "bundle `%s`", opts.bundle ? opts.bundle : ".");
-        goto fail;
-    }
-    if (opts.spec) {
-        c->spec = (ctr_spec *)opts.spec;
-    } else {
-        _cleanup_free_ char *config = NULL;
-        if (asprintf(&config, "%s/config.json", bundle) < 0 ||
-            ctr_spec_load_file(config, &c->spec, err) < 0)
-            goto fail;
-        c->own_spec = true;
-    }
-    if (resolve_rootfs(bundle, c->spec, &c->rootfs, err) < 0 || check_runnable(c->spec, err) < 0)
-        goto fail;
-
-    if (cgroup_create(c->spec, id, &c->cgroup, err) < 0)
-        goto fail;
-    struct spawn_request request = {
-        .spec = c->spec,
-        .bundle = bundle,
-        .rootfs = c->rootfs,
-        .cgroup = c->cgroup,
-        .stdio = {opts.stdio[0], opts.stdio[1], opts.stdio[2]},
-    };
-    if (spawn_init(&request, &c->init, err) < 0) {
-        cgroup_destroy(steal_pointer(&c->cgroup), NULL);
-        goto fail;
+    if (create(c, &opts, err) < 0) {
+        /* Undo in reverse: the init (killed by spawn_init already on its failures), the cgroup,
+         * the state. Nothing of the container is left. */
+        spawn_abort(&c->init);
+        if (c->cgroup)
+            cgroup_destroy(steal_pointer(&c->cgroup), NULL);
+        if (c->state_fd >= 0 && !(err && *err && ctr_error_code(*err) == EEXIST))
+            state_dir_remove(ctx->root_fd, id, NULL);
+        error_wrap(err, "create container `%s`", id);
+        container_free(c);
+        return -1;
     }
     *out = c;
     return 0;
+}
 
-fail:
-    error_wrap(err, "create container `%s`", id);
+/* ---- load ---------------------------------------------------------------------------------------- */
+
+static int load_from_state(ctr_container *c, json_t *state, ctr_error **err)
+{
+    json_int_t pid = 0, start_time = 0;
+    const char *bundle = NULL, *rootfs = NULL, *created = NULL;
+    int started = 0;
+    json_t *cgroup = NULL;
+    if (json_unpack(state, "{s:I, s:I, s:s, s:s, s:s, s:b, s:o}", "pid", &pid, "pidStartTime",
+                    &start_time, "bundle", &bundle, "rootfs", &rootfs, "created", &created,
+                    "started", &started, "cgroup", &cgroup) < 0)
+        return error_set(err, EINVAL, "container `%s`: state.json is incomplete", c->id);
+    c->init.pid = (pid_t)pid;
+    c->start_time = (unsigned long long)start_time;
+    c->started = started;
+    c->bundle = strdup(bundle);
+    c->rootfs = strdup(rootfs);
+    c->created = strdup(created);
+    if (!c->bundle || !c->rootfs || !c->created)
+        return error_set(err, ENOMEM, "container `%s`", c->id);
+    if (!json_is_null(cgroup) && cgroup_from_json(cgroup, &c->cgroup, err) < 0)
+        return error_wrap(err, "container `%s`: state.json", c->id);
+    /* A pidfd only for the init we recorded: if the pid was reused since, it names another
+     * process and the start times differ. */
+    if (process_start_time(c->init.pid) == c->start_time) {
+        c->init.pidfd = (int)syscall(SYS_pidfd_open, c->init.pid, 0);
+        if (c->init.pidfd >= 0 && process_start_time(c->init.pid) != c->start_time) {
+            close(c->init.pidfd);
+            c->init.pidfd = -1;
+        }
+    }
+    return 0;
+}
+
+CTR_API int ctr_container_load(ctr_context *ctx, const char *id, ctr_container **out,
+                               ctr_error **err)
+{
+    if (ctx->root_fd < 0)
+        return error_set(err, EINVAL, "container `%s`: the context has no state root", id);
+    if (check_id(id, err) < 0)
+        return -1;
+    ctr_container *c = container_new(ctx, id);
+    if (c == NULL)
+        return error_set(err, ENOMEM, "container `%s`", id);
+    json_t *state = NULL;
+    _cleanup_free_ char *config = NULL;
+    int ret = -1;
+    if (state_dir_open(ctx->root_fd, id, false, &c->state_fd, err) < 0)
+        goto out;
+    if (state_read(c->state_fd, id, &state, err) < 0 || load_from_state(c, state, err) < 0)
+        goto out;
+    if (asprintf(&config, "/proc/self/fd/%d/config.json", c->state_fd) < 0)
+        goto out;
+    if (ctr_spec_load_file(config, &c->spec, err) < 0) {
+        error_wrap(err, "container `%s`: its config", id);
+        goto out;
+    }
+    c->own_spec = true;
+    ret = 0;
+out:
+    json_decref(state);
+    if (c->state_fd >= 0)
+        container_unlock(c);
+    if (ret < 0) {
+        container_free(c);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+CTR_API void ctr_container_release(ctr_container *c)
+{
+    if (c == NULL)
+        return;
+    /* A created init we still hold waits for a `start` from anyone from now on. */
+    if (c->init.sync_fd >= 0 && !c->started) {
+        ctr_error *err = NULL;
+        spawn_detach(&c->init, &err);
+        ctr_error_free(err);
+    }
     container_free(c);
-    return -1;
+}
+
+/* ---- start --------------------------------------------------------------------------------------- */
+
+/* A `start` from another process: connect to the init's socket in the state directory. */
+static int start_through_socket(ctr_container *c, ctr_error **err)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/init.sock", c->state_fd);
+    _cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+        return error_set(err, errno, "connect to the init of container `%s`", c->id);
+    if (sync_send(fd, SYNC_PARENT_START, 0, err) < 0)
+        return -1;
+    struct sync_msg msg;
+    if (sync_receive(fd, &msg, err) < 0)
+        return -1;
+    if (msg.type != 0)
+        return error_set(err, EPROTO, "unexpected `%s` from the container init after start",
+                         sync_type_name(msg.type));
+    return 0;
 }
 
 CTR_API int ctr_container_start(ctr_container *c, ctr_error **err)
 {
-    if (c->started)
-        return error_set(err, EBUSY, "start container `%s`: already started", c->id);
-    c->started = true;
-    if (spawn_start(&c->init, err) < 0)
+    if (container_lock(c, true, err) < 0)
         return error_wrap(err, "start container `%s`", c->id);
+    enum ctr_status status;
+    int ret = container_status(c, &status, err);
+    if (ret == 0 && status != CTR_STATUS_CREATED)
+        ret = error_set(err, EBUSY, "the container is %s, not created", ctr_status_name(status));
+    if (ret == 0)
+        ret = c->init.sync_fd >= 0 ? spawn_start(&c->init, err) : start_through_socket(c, err);
+    if (ret == 0) {
+        c->started = true;
+        if (c->state_fd >= 0)
+            unlinkat(c->state_fd, "init.sock", 0);
+        ret = container_save(c, err);
+    }
+    container_unlock(c);
+    if (ret < 0)
+        return error_wrap(err, "start container `%s`", c->id);
+    if (c->spec->hooks.poststart.count) {
+        _cleanup_free_ char *state = container_state_text(c, "running");
+        if (state)
+            hooks_run_warning(&c->spec->hooks.poststart, "poststart", state, c->ctx->warn,
+                              c->ctx->warn_data);
+    }
     return 0;
+}
+
+/* ---- delete -------------------------------------------------------------------------------------- */
+
+/* SIGKILL and wait: reaping when the init is our child, else until its pidfd says it exited. */
+static int kill_and_wait(ctr_container *c, ctr_error **err)
+{
+    if (c->init.pidfd < 0 || c->reaped)
+        return 0;
+    if (c->cgroup)
+        cgroup_freeze(c->cgroup, false, NULL); /* a frozen init would never see SIGKILL */
+    syscall(SYS_pidfd_send_signal, c->init.pidfd, SIGKILL, NULL, 0);
+    if (c->is_child)
+        return ctr_container_wait(c, NULL, err);
+    /* Not our child (its parent, e.g. a shim, reaps it): the pidfd becomes readable on exit. */
+    struct pollfd pfd = {.fd = c->init.pidfd, .events = POLLIN};
+    int n;
+    do
+        n = poll(&pfd, 1, 10000);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return error_set(err, n < 0 ? errno : ETIMEDOUT,
+                         "container `%s`: the init did not exit after SIGKILL", c->id);
+    return 0;
+}
+
+CTR_API int ctr_container_delete(ctr_container *c, int force, ctr_error **err)
+{
+    if (c == NULL)
+        return 0;
+    int ret = container_lock(c, true, err);
+    enum ctr_status status = CTR_STATUS_STOPPED;
+    if (ret == 0)
+        ret = container_status(c, &status, err);
+    /* runtime.md: deleting a container whose process runs is an error; a created one (its
+     * process never ran) is deleted, as runc does. */
+    if (ret == 0 && !force && (status == CTR_STATUS_RUNNING || status == CTR_STATUS_PAUSED))
+        ret = error_set(err, EBUSY, "the container is %s (use force to kill it first)",
+                        ctr_status_name(status));
+    if (ret == 0 && status != CTR_STATUS_STOPPED)
+        ret = kill_and_wait(c, err);
+    else if (ret == 0 && c->is_child && !c->reaped)
+        ret = ctr_container_wait(c, NULL, err);
+    if (ret == 0 && c->cgroup)
+        ret = cgroup_destroy(steal_pointer(&c->cgroup), err);
+    if (ret == 0 && c->state_fd >= 0)
+        ret = state_dir_remove(c->ctx->root_fd, c->id, err);
+    if (ret == 0)
+        run_poststop_hooks(c);
+    if (ret < 0)
+        error_wrap(err, "delete container `%s`", c->id);
+    container_free(c);
+    return ret;
+}
+
+CTR_API int ctr_container_destroy(ctr_container *c, ctr_error **err)
+{
+    return ctr_container_delete(c, 1, err);
+}
+
+/* ---- accessors and state ----------------------------------------------------------------------- */
+
+CTR_API const char *ctr_container_id(const ctr_container *c)
+{
+    return c->id;
+}
+
+CTR_API const char *ctr_container_bundle(const ctr_container *c)
+{
+    return c->bundle;
 }
 
 CTR_API pid_t ctr_container_pid(const ctr_container *c)
@@ -179,51 +635,37 @@ CTR_API int ctr_container_pidfd(const ctr_container *c)
     return c->init.pidfd;
 }
 
-CTR_API const char *ctr_container_id(const ctr_container *c)
+CTR_API int ctr_container_console_fd(const ctr_container *c)
 {
-    return c->id;
+    return c->init.console_fd;
 }
 
-CTR_API int ctr_container_kill(ctr_container *c, int signal, ctr_error **err)
+CTR_API int ctr_container_status(ctr_container *c, enum ctr_status *status, ctr_error **err)
 {
-    if (c->reaped)
-        return error_set(err, ESRCH, "kill container `%s`: it has exited", c->id);
-    /* Through the pidfd: the signal cannot reach a process that reused the pid. */
-    if (syscall(SYS_pidfd_send_signal, c->init.pidfd, signal, NULL, 0) < 0)
-        return error_set(err, errno, "kill container `%s` with signal %d", c->id, signal);
-    return 0;
-}
-
-CTR_API int ctr_container_wait(ctr_container *c, int *exit_code, ctr_error **err)
-{
-    if (!c->reaped) {
-        siginfo_t info = {0};
-        while (waitid(P_PIDFD, (id_t)c->init.pidfd, &info, WEXITED) < 0)
-            if (errno != EINTR)
-                return error_set(err, errno, "wait for container `%s`", c->id);
-        c->reaped = true;
-        c->exit_code = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
-    }
-    if (exit_code)
-        *exit_code = c->exit_code;
-    return 0;
-}
-
-CTR_API int ctr_container_destroy(ctr_container *c, ctr_error **err)
-{
-    if (c == NULL)
-        return 0;
-    int ret = 0;
-    if (!c->reaped && c->init.pid > 0) {
-        syscall(SYS_pidfd_send_signal, c->init.pidfd, SIGKILL, NULL, 0);
-        ret = ctr_container_wait(c, NULL, err);
-    }
-    if (c->init.pidfd >= 0)
-        close(c->init.pidfd);
-    if (c->init.sync_fd >= 0)
-        close(c->init.sync_fd);
-    if (c->cgroup && cgroup_destroy(steal_pointer(&c->cgroup), ret < 0 ? NULL : err) < 0)
-        ret = error_wrap(err, "destroy container `%s`", c->id);
-    container_free(c);
+    if (container_lock(c, false, err) < 0)
+        return -1;
+    int ret = container_status(c, status, err);
+    container_unlock(c);
     return ret;
+}
+
+CTR_API int ctr_container_process_json(ctr_container *c, char **json, ctr_error **err)
+{
+    json_t *process = json_object_get(c->spec->json, "process");
+    *json = process ? json_dumps(process, JSON_COMPACT) : NULL;
+    if (*json == NULL)
+        return error_set(err, process ? ENOMEM : ENOENT, "container `%s`: its config has no process",
+                         c->id);
+    return 0;
+}
+
+CTR_API int ctr_container_state_json(ctr_container *c, char **json, ctr_error **err)
+{
+    enum ctr_status status;
+    if (ctr_container_status(c, &status, err) < 0)
+        return error_wrap(err, "state of container `%s`", c->id);
+    *json = container_state_text(c, ctr_status_name(status));
+    if (*json == NULL)
+        return error_set(err, ENOMEM, "state of container `%s`", c->id);
+    return 0;
 }

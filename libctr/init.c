@@ -1,24 +1,30 @@
 /* The container init: runs in the child created by spawn.c and ends in execve of process.args.
  * Every step that fails is reported to the parent over the sync socket (sync.h) before exiting,
- * so the caller learns what failed on which object. */
+ * so the caller learns what failed on which object. The same code runs an exec'd process, which
+ * joins the running container instead of building one. */
 #include "init.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <linux/keyctl.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "namespaces.h"
+#include "paths.h"
 #include "rootfs.h"
 #include "security.h"
 #include "sync.h"
+#include "terminal.h"
 #include "util.h"
 
 _Noreturn static void fail(int sync_fd, ctr_error *err)
@@ -48,15 +54,19 @@ static bool maps_container_root(const struct spec_id_mapping *maps, size_t count
     return false;
 }
 
-/* Joins namespaces by path and creates the rest with unshare, for the general (fork) path. A pid
+/* ---- namespaces and cgroup ------------------------------------------------------------------- */
+
+/* Joins namespaces by fd and creates the rest with unshare, for the general (fork) path. A pid
  * namespace only applies to children, so this may fork once more: the parent then gets the new
  * init's pid and this process exits. Returns in the process that goes on as the init. */
 static int enter_namespaces(struct init_args *args, ctr_error **err)
 {
-    const struct spec_linux *linux_ = &args->request->spec->linux_;
-    if (namespaces_join(linux_, args->ns_fds, err) < 0)
+    const struct spawn_request *request = args->request;
+    const struct spec_linux *linux_ = &request->spec->linux_;
+    bool pid_ns_joined = args->ns_fds[NS_PID] >= 0;
+    if (namespaces_join(args->ns_fds, args->ns_paths, err) < 0)
         return -1;
-    int flags = namespaces_new_flags(linux_);
+    int flags = request->mode == SPAWN_EXEC ? 0 : namespaces_new_flags(linux_);
     if (flags && unshare(flags) < 0)
         return error_set(err, errno, "create namespaces (unshare 0x%x)", flags);
     if (flags & CLONE_NEWUSER) {
@@ -64,7 +74,7 @@ static int enter_namespaces(struct init_args *args, ctr_error **err)
             sync_expect(args->sync_fd, SYNC_USERNS_MAPPED, NULL, err) < 0)
             return -1;
     }
-    bool pid_ns_for_children = (flags & CLONE_NEWPID) || linux_->namespaces[NS_PID].path;
+    bool pid_ns_for_children = (flags & CLONE_NEWPID) || pid_ns_joined;
     if (!pid_ns_for_children)
         return 0;
     /* CLONE_PARENT: the init becomes the caller's child, so the caller can wait for it. */
@@ -78,6 +88,30 @@ static int enter_namespaces(struct init_args *args, ctr_error **err)
         ctr_error_free(send_err);
         _exit(ret < 0 ? 1 : 0);
     }
+    return 0;
+}
+
+/* Waits (once) until the parent moved this process into its cgroup. */
+static int await_cgroup(struct init_args *args, ctr_error **err)
+{
+    if (args->cgroup_joined)
+        return 0;
+    if (sync_expect(args->sync_fd, SYNC_CGROUP_JOINED, NULL, err) < 0)
+        return -1;
+    args->cgroup_joined = true;
+    return 0;
+}
+
+/* ...then creates the cgroup namespace, which is rooted at the cgroup its creator is in. */
+static int join_cgroup(void *opaque, ctr_error **err)
+{
+    struct init_args *args = opaque;
+    if (args->cgroupns_done)
+        return 0;
+    if (await_cgroup(args, err) < 0 ||
+        namespaces_unshare_cgroup(&args->request->spec->linux_, err) < 0)
+        return -1;
+    args->cgroupns_done = true;
     return 0;
 }
 
@@ -114,45 +148,112 @@ static int apply_sysctls(const struct spec_linux *linux_, ctr_error **err)
     return 0;
 }
 
-/* Waits (once) until the parent moved this process into its cgroup, then creates the cgroup
- * namespace, which is rooted at the cgroup the creator is in. */
-static int join_cgroup(void *opaque, ctr_error **err)
+/* Like runc, each container gets a session keyring of its own, so keys are not shared with the
+ * host's session. Kernels without keyrings (ENOSYS) just have none. */
+static int join_session_keyring(const char *id, ctr_error **err)
+{
+    char name[128];
+    snprintf(name, sizeof(name), "_ses.%s", id);
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0) < 0 && errno != ENOSYS)
+        return error_set(err, errno, "join a session keyring of the container's own");
+    return 0;
+}
+
+/* ---- terminal -------------------------------------------------------------------------------- */
+
+/* Sends the master to the console socket, or to the parent (which keeps it for its caller). */
+static int hand_over_master(struct init_args *args, int master, ctr_error **err)
+{
+    const struct spawn_request *request = args->request;
+    int ret;
+    if (request->console_socket >= 0) {
+        ret = terminal_send_fd(request->console_socket, master, err);
+        close(request->console_socket);
+    } else {
+        ret = sync_send(args->sync_fd, SYNC_CONSOLE, 0, err) < 0
+                  ? -1
+                  : terminal_send_fd(args->sync_fd, master, err);
+    }
+    close(master);
+    return ret;
+}
+
+static int open_console(struct init_args *args, int ptmx, ctr_error **err)
+{
+    int master = -1;
+    if (terminal_open_master(ptmx, &master, err) < 0)
+        return -1;
+    if (terminal_open_slave(master, &args->console_slave, err) < 0 ||
+        terminal_set_size(master, &args->request->spec->process, err) < 0) {
+        close(master);
+        return -1;
+    }
+    return hand_over_master(args, master, err);
+}
+
+/* rootfs callback: the pty comes from the container's devpts, mounted by now. */
+static int console_after_mounts(void *opaque, int rootfd, int *console_fd, ctr_error **err)
 {
     struct init_args *args = opaque;
-    if (args->cgroup_joined)
+    if (!args->request->spec->process.terminal)
         return 0;
-    if (sync_expect(args->sync_fd, SYNC_CGROUP_JOINED, NULL, err) < 0)
-        return -1;
-    args->cgroup_joined = true;
-    return namespaces_unshare_cgroup(&args->request->spec->linux_, err);
+    _cleanup_close_ int ptmx = paths_open(&sys_real, rootfd, "/dev/pts/ptmx", err);
+    if (ptmx < 0)
+        return error_wrap(err, "process.terminal needs a devpts mount at /dev/pts");
+    if (open_console(args, ptmx, err) < 0)
+        return error_wrap(err, "process.terminal");
+    *console_fd = args->console_slave;
+    return 0;
 }
+
+/* ---- hooks ----------------------------------------------------------------------------------- */
+
+static bool has_create_hooks(const struct spec_hooks *hooks)
+{
+    return hooks->prestart.count || hooks->create_runtime.count || hooks->create_container.count ||
+           hooks->start_container.count;
+}
+
+static int run_hooks_here(struct init_args *args, const struct spec_hook_list *list,
+                          const char *name, const char *status, ctr_error **err)
+{
+    const struct spawn_request *request = args->request;
+    if (list->count == 0)
+        return 0;
+    json_t *state = hooks_state_document(request->spec, request->id, status, args->host_pid,
+                                         request->bundle);
+    _cleanup_free_ char *text = state ? json_dumps(state, JSON_COMPACT) : NULL;
+    json_decref(state);
+    if (text == NULL)
+        return error_set(err, ENOMEM, "state for the %s hooks", name);
+    return hooks_run(list, name, text, err);
+}
+
+/* rootfs callback, before pivot_root: the parent runs prestart and createRuntime hooks in the
+ * runtime's namespaces, then createContainer hooks run here, in the container's. */
+static int hooks_before_pivot(void *opaque, ctr_error **err)
+{
+    struct init_args *args = opaque;
+    const struct spec_hooks *hooks = &args->request->spec->hooks;
+    if (!has_create_hooks(hooks))
+        return 0;
+    int64_t pid = 0;
+    /* The parent's SYNC_CGROUP_JOINED comes before any reply to us; the hooks also see the
+     * container in its cgroup. */
+    if (join_cgroup(args, err) < 0 || sync_send(args->sync_fd, SYNC_CREATE_HOOKS, 0, err) < 0 ||
+        sync_expect(args->sync_fd, SYNC_HOOKS_DONE, &pid, err) < 0)
+        return -1;
+    args->host_pid = (pid_t)pid;
+    return run_hooks_here(args, &hooks->create_container, "createContainer", "creating", err);
+}
+
+/* ---- the process ----------------------------------------------------------------------------- */
 
 static int setup_stdio(const int stdio[3], ctr_error **err)
 {
     for (int i = 0; i < 3; i++)
         if (stdio[i] >= 0 && stdio[i] != i && dup2(stdio[i], i) < 0)
             return error_set(err, errno, "dup2 fd %d onto %d", stdio[i], i);
-    return 0;
-}
-
-/* Identity, capabilities and seccomp, in the order that lets each step still have the privilege
- * it needs. Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, so it happens before the
- * capabilities are dropped (as runc does); with it, the filter is loaded as late as possible. */
-static int drop_privileges(const struct ctr_spec *spec, bool setgroups_allowed, ctr_error **err)
-{
-    const struct spec_process *process = &spec->process;
-    if (spec->linux_.has_seccomp && !process->no_new_privileges &&
-        seccomp_apply_spec(&spec->linux_.seccomp, NULL, err) < 0)
-        return -1;
-    if (caps_keep_across_setuid(err) < 0)
-        return -1;
-    if (process_set_user(&process->user, setgroups_allowed, err) < 0)
-        return -1;
-    /* No `capabilities` object: the process keeps the runtime's, as runc does. */
-    if (process->has_capabilities && caps_apply(&process->capabilities, err) < 0)
-        return -1;
-    if (process->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        return error_set(err, errno, "process.noNewPrivileges: prctl");
     return 0;
 }
 
@@ -167,7 +268,122 @@ static bool setgroups_allowed(void)
     return n <= 0 || strncmp(buf, "deny", 4) != 0;
 }
 
-static int setup(struct init_args *args, char **executable, ctr_error **err)
+/* Identity, capabilities and seccomp, in the order that lets each step still have the privilege
+ * it needs. Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, so it happens before the
+ * capabilities are dropped (as runc does); with it, the filter is loaded as late as possible. */
+static int drop_privileges(const struct ctr_spec *spec, ctr_error **err)
+{
+    const struct spec_process *process = &spec->process;
+    bool allow_setgroups = setgroups_allowed();
+    if (spec->linux_.has_seccomp && !process->no_new_privileges &&
+        seccomp_apply_spec(&spec->linux_.seccomp, NULL, err) < 0)
+        return -1;
+    if (caps_keep_across_setuid(err) < 0)
+        return -1;
+    if (process_set_user(&process->user, allow_setgroups, err) < 0)
+        return -1;
+    /* No `capabilities` object: the process keeps the runtime's, as runc does. */
+    if (process->has_capabilities && caps_apply(&process->capabilities, err) < 0)
+        return -1;
+    if (process->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return error_set(err, errno, "process.noNewPrivileges: prctl");
+    return 0;
+}
+
+/* CVE-2024-21626: no fd of the runtime may survive into the container; everything above stdio is
+ * closed on exec, but the caller's fds 3..3+preserve_fds-1 (never one of ours). */
+static int close_runtime_fds(const struct init_args *args, ctr_error **err)
+{
+    const struct spawn_request *request = args->request;
+    if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        return error_set(err, errno, "close_range: mark the runtime's fds close-on-exec");
+    for (unsigned i = 0; i < request->preserve_fds; i++) {
+        int fd = 3 + (int)i;
+        if (fd == args->sync_fd || fd == request->listen_fd || fd == args->console_slave)
+            continue;
+        if (fcntl(fd, F_SETFD, 0) < 0 && errno != EBADF)
+            return error_set(err, errno, "keep fd %d open (preserve-fds)", fd);
+    }
+    return 0;
+}
+
+/* Everything of `process` that both a new container's init and an exec'd process apply. */
+static int setup_process(struct init_args *args, char **executable, ctr_error **err)
+{
+    const struct ctr_spec *spec = args->request->spec;
+    const struct spec_process *process = &spec->process;
+    if (args->console_slave >= 0) {
+        if (terminal_become_controlling(args->console_slave, err) < 0)
+            return -1;
+    } else if (setup_stdio(args->request->stdio, err) < 0) {
+        return -1;
+    }
+    if (process_set_rlimits(process, err) < 0 || process_set_personality(&spec->linux_, err) < 0 ||
+        process_set_scheduler(process, err) < 0 || process_set_io_priority(process, err) < 0 ||
+        process_set_memory_policy(&spec->linux_, err) < 0)
+        return -1;
+    if (process_set_umask_and_cwd(process, err) < 0)
+        return -1;
+    if (drop_privileges(spec, err) < 0)
+        return -1;
+    /* Looked up with the final credentials, so "permission denied" is the container user's. */
+    if (process_find_executable(process, executable, err) < 0)
+        return -1;
+    return close_runtime_fds(args, err);
+}
+
+/* The exec barrier: SYNC_PARENT_START from the creator, or, once it detached, from a `start`
+ * that connects to the listening socket (that connection then carries any later error). */
+static int wait_for_start(struct init_args *args, ctr_error **err)
+{
+    struct sync_msg msg;
+    if (sync_receive(args->sync_fd, &msg, err) < 0)
+        return -1;
+    if (msg.type == SYNC_PARENT_START)
+        return 0;
+    if (msg.type != SYNC_PARENT_DETACH || args->request->listen_fd < 0)
+        return error_set(err, EPROTO, "expected `%s`, got `%s`", sync_type_name(SYNC_PARENT_START),
+                         msg.type ? sync_type_name(msg.type) : "end of stream");
+    close(args->sync_fd);
+    for (;;) {
+        int conn = accept4(args->request->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (conn < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            /* Nobody is left to tell: the error goes nowhere, the init exits. */
+            _exit(1);
+        }
+        args->sync_fd = conn;
+        if (sync_receive(conn, &msg, NULL) == 0 && msg.type == SYNC_PARENT_START)
+            break;
+        close(conn);
+    }
+    close(args->request->listen_fd);
+    return 0;
+}
+
+static int finish_and_exec_prepare(struct init_args *args, ctr_error **err)
+{
+    const struct ctr_spec *spec = args->request->spec;
+    const struct spec_process *process = &spec->process;
+    if (sync_send(args->sync_fd, SYNC_INIT_CREATED, 0, err) < 0 || wait_for_start(args, err) < 0)
+        return -1;
+    if (args->request->mode == SPAWN_CREATE &&
+        run_hooks_here(args, &spec->hooks.start_container, "startContainer", "created", err) < 0)
+        return -1;
+    if (spec->linux_.has_seccomp && process->no_new_privileges &&
+        seccomp_apply_spec(&spec->linux_.seccomp, NULL, err) < 0)
+        return -1;
+    if (process->exec_cpu_affinity.final &&
+        process_set_cpu_affinity(process->exec_cpu_affinity.final, "process.execCPUAffinity.final",
+                                 err) < 0)
+        return -1;
+    return 0;
+}
+
+/* ---- the two sequences ----------------------------------------------------------------------- */
+
+static int setup_create(struct init_args *args, char **executable, ctr_error **err)
 {
     const struct spawn_request *request = args->request;
     const struct ctr_spec *spec = request->spec;
@@ -177,7 +393,7 @@ static int setup(struct init_args *args, char **executable, ctr_error **err)
     if (sync_expect(args->sync_fd, SYNC_PARENT_READY, NULL, err) < 0)
         return -1;
     /* The general path may fork the init below: the cgroup is joined before. */
-    if (!args->namespaces_created && (join_cgroup(args, err) < 0 || enter_namespaces(args, err) < 0))
+    if (!args->namespaces_created && (await_cgroup(args, err) < 0 || enter_namespaces(args, err) < 0))
         return -1;
     bool new_user_ns = linux_->namespaces[NS_USER].present && !linux_->namespaces[NS_USER].path;
     if (new_user_ns && become_namespace_root(linux_, err) < 0)
@@ -190,9 +406,9 @@ static int setup(struct init_args *args, char **executable, ctr_error **err)
         return -1;
     if (apply_sysctls(linux_, err) < 0 || process_set_oom_score_adj(process, err) < 0)
         return -1;
+    if (!request->no_new_keyring && join_session_keyring(request->id, err) < 0)
+        return -1;
 
-    const struct spec_namespace *netns = &linux_->namespaces[NS_NETWORK];
-    const struct spec_namespace *cgroupns = &linux_->namespaces[NS_CGROUP];
     struct rootfs_context rootfs = {
         .sys = &sys_real,
         .spec = spec,
@@ -200,57 +416,80 @@ static int setup(struct init_args *args, char **executable, ctr_error **err)
         .rootfs = request->rootfs,
         .cgroup = request->cgroup,
         .new_user_ns = new_user_ns,
-        .new_cgroup_ns = cgroupns->present,
-        .new_net_ns = netns->present,
+        .new_cgroup_ns = linux_->namespaces[NS_CGROUP].present,
+        .new_net_ns = linux_->namespaces[NS_NETWORK].present,
         .console_fd = -1,
+        .no_pivot = request->no_pivot,
         .before_cgroup_mount = join_cgroup,
+        .after_mounts = console_after_mounts,
+        .before_pivot = hooks_before_pivot,
         .opaque = args,
     };
     if (rootfs_prepare(&rootfs, err) < 0 || join_cgroup(args, err) < 0)
         return -1;
+    if (setup_process(args, executable, err) < 0)
+        return -1;
+    return finish_and_exec_prepare(args, err);
+}
 
-    if (setup_stdio(request->stdio, err) < 0)
+static int setup_exec(struct init_args *args, char **executable, ctr_error **err)
+{
+    const struct spec_process *process = &args->request->spec->process;
+    if (sync_expect(args->sync_fd, SYNC_PARENT_READY, NULL, err) < 0 ||
+        await_cgroup(args, err) < 0 || enter_namespaces(args, err) < 0)
         return -1;
-    if (process_set_rlimits(process, err) < 0 || process_set_personality(linux_, err) < 0 ||
-        process_set_scheduler(process, err) < 0 || process_set_io_priority(process, err) < 0 ||
-        process_set_memory_policy(linux_, err) < 0)
+    if (process->terminal) {
+        /* Joining the mount namespace put us at the container's root: its devpts is here. */
+        _cleanup_close_ int ptmx = open("/dev/pts/ptmx", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (ptmx < 0)
+            return error_set(err, errno, "process.terminal: open the container's /dev/pts/ptmx");
+        if (open_console(args, ptmx, err) < 0)
+            return error_wrap(err, "process.terminal");
+    }
+    if (setup_process(args, executable, err) < 0)
         return -1;
-    if (process_set_umask_and_cwd(process, err) < 0)
-        return -1;
-    if (drop_privileges(spec, setgroups_allowed(), err) < 0)
-        return -1;
-    /* Looked up with the final credentials, so "permission denied" is the container user's. */
-    if (process_find_executable(process, executable, err) < 0)
-        return -1;
+    return finish_and_exec_prepare(args, err);
+}
 
-    /* CVE-2024-21626: no fd of the runtime may survive into the container; everything above
-     * stdio is closed on exec (the sync socket already is). */
-    if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-        return error_set(err, errno, "close_range: mark the runtime's fds close-on-exec");
-
-    if (sync_send(args->sync_fd, SYNC_INIT_CREATED, 0, err) < 0 ||
-        sync_expect(args->sync_fd, SYNC_PARENT_START, NULL, err) < 0)
-        return -1;
-
-    if (spec->linux_.has_seccomp && process->no_new_privileges &&
-        seccomp_apply_spec(&spec->linux_.seccomp, NULL, err) < 0)
-        return -1;
-    if (process->exec_cpu_affinity.final &&
-        process_set_cpu_affinity(process->exec_cpu_affinity.final, "process.execCPUAffinity.final",
-                                 err) < 0)
-        return -1;
-    return 0;
+/* process.env, plus what the caller added (LISTEN_FDS for socket activation...). */
+static char **process_env(const struct spec_process *process, const char *const *extra)
+{
+    static char *empty[] = {NULL};
+    if (extra == NULL || extra[0] == NULL)
+        return process->env.items ? process->env.items : empty;
+    size_t n = process->env.count, m = 0;
+    while (extra[m])
+        m++;
+    char **env = calloc(n + m + 1, sizeof(*env));
+    if (env == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        env[i] = process->env.items[i];
+    for (size_t i = 0; i < m; i++)
+        env[n + i] = (char *)extra[i];
+    return env;
 }
 
 _Noreturn void init_main(struct init_args *args)
 {
     reset_signals();
+    /* CVE-2016-9962: until execve, this process holds the runtime's memory and fds; nothing in
+     * the container may ptrace it or open its /proc files. execve makes it dumpable again. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    args->console_slave = -1;
     ctr_error *err = NULL;
     char *executable = NULL;
-    if (setup(args, &executable, &err) < 0)
+    int ret = args->request->mode == SPAWN_EXEC ? setup_exec(args, &executable, &err)
+                                                : setup_create(args, &executable, &err);
+    if (ret < 0)
         fail(args->sync_fd, err);
     const struct spec_process *process = &args->request->spec->process;
-    execve(executable, process->args.items, process->env.items ? process->env.items : (char *[]){NULL});
+    char **env = process_env(process, args->request->extra_env);
+    if (env == NULL) {
+        error_set(&err, ENOMEM, "process.env");
+        fail(args->sync_fd, err);
+    }
+    execve(executable, process->args.items, env);
     error_set(&err, errno, "exec `%s`", executable);
     fail(args->sync_fd, err);
 }

@@ -1,8 +1,10 @@
-/* The container's init, from its birth to execve: the child side of the handshake. */
+/* The container's init (or an exec'd process), from its birth to execve: the child side of the
+ * handshake of sync.h. */
 #ifndef LIBCTR_INIT_H
 #define LIBCTR_INIT_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "spawn.h"
 #include "spec.h"
@@ -14,7 +16,12 @@ struct init_args {
      * the init joins `ns_fds` and unshares them itself. */
     bool namespaces_created;
     int *ns_fds;
-    bool cgroup_joined;      /* SYNC_CGROUP_JOINED received and the cgroup namespace made */
+    const char **ns_paths;   /* names of ns_fds, for messages */
+    /* Filled in as the set-up goes: */
+    bool cgroup_joined;      /* SYNC_CGROUP_JOINED received */
+    bool cgroupns_done;      /* and the cgroup namespace made, if the config asks for one */
+    pid_t host_pid;          /* the init's pid on the host (from SYNC_HOOKS_DONE), for hooks */
+    int console_slave;       /* the pty slave when process.terminal, else -1 */
 };
 
 /* Never returns: execs the container process or reports the failure on sync_fd and exits. */

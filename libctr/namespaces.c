@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "security.h"
 #include "util.h"
 
 int namespace_clone_flag(enum spec_namespace_type type)
@@ -67,6 +68,32 @@ int namespaces_open_paths(const struct spec_linux *linux_, int fds[NS_TYPE_COUNT
     return 0;
 }
 
+int namespaces_open_of_process(const struct spec_linux *linux_, pid_t pid, int fds[NS_TYPE_COUNT],
+                               char paths[NS_TYPE_COUNT][48], ctr_error **err)
+{
+    static const char *const proc_names[NS_TYPE_COUNT] = {
+        [NS_PID] = "pid", [NS_NETWORK] = "net", [NS_MOUNT] = "mnt",   [NS_IPC] = "ipc",
+        [NS_UTS] = "uts", [NS_USER] = "user",   [NS_CGROUP] = "cgroup", [NS_TIME] = "time",
+    };
+    for (int t = 0; t < NS_TYPE_COUNT; t++) {
+        fds[t] = -1;
+        paths[t][0] = '\0';
+    }
+    for (int t = 0; t < NS_TYPE_COUNT; t++) {
+        if (!linux_->namespaces[t].present)
+            continue;
+        snprintf(paths[t], sizeof(paths[t]), "/proc/%d/ns/%s", (int)pid, proc_names[t]);
+        fds[t] = open(paths[t], O_RDONLY | O_CLOEXEC);
+        if (fds[t] < 0) {
+            int saved = errno;
+            namespaces_close_fds(fds);
+            return error_set(err, saved, "open the container's %s namespace `%s`",
+                             spec_namespace_name(t), paths[t]);
+        }
+    }
+    return 0;
+}
+
 static int join_one(int fds[NS_TYPE_COUNT], enum spec_namespace_type t, const char *path,
                     ctr_error **err)
 {
@@ -79,12 +106,13 @@ static int join_one(int fds[NS_TYPE_COUNT], enum spec_namespace_type t, const ch
     return 0;
 }
 
-int namespaces_join(const struct spec_linux *linux_, int fds[NS_TYPE_COUNT], ctr_error **err)
+int namespaces_join(int fds[NS_TYPE_COUNT], const char *const paths[NS_TYPE_COUNT],
+                    ctr_error **err)
 {
-    if (join_one(fds, NS_USER, linux_->namespaces[NS_USER].path, err) < 0)
+    if (join_one(fds, NS_USER, paths[NS_USER], err) < 0)
         return -1;
     for (int t = 0; t < NS_TYPE_COUNT; t++)
-        if (t != NS_USER && join_one(fds, t, linux_->namespaces[t].path, err) < 0)
+        if (t != NS_USER && join_one(fds, t, paths[t], err) < 0)
             return -1;
     return 0;
 }
@@ -128,8 +156,16 @@ static int set_time_offsets(const struct spec_linux *linux_, ctr_error **err)
     if (linux_->time_boottime.set)
         used += (size_t)snprintf(buf + used, sizeof(buf) - used, "boottime %" PRId64 " %" PRIu32 "\n",
                                  linux_->time_boottime.secs, linux_->time_boottime.nanosecs);
-    if (used > 0 && write_file("/proc/self/timens_offsets", buf, used, err) < 0)
-        return error_wrap(err, "linux.timeOffsets");
+    if (used > 0) {
+        static const char OFFSETS[] = "/proc/self/timens_offsets";
+        _cleanup_close_ int offsets = process_open_own_proc_file(OFFSETS, O_WRONLY);
+        if (offsets < 0)
+            return error_set(err, errno, "linux.timeOffsets: open `%s`", OFFSETS);
+        /* One write(2): the kernel parses the whole content at once. */
+        ssize_t n = write(offsets, buf, used);
+        if (n < 0 || (size_t)n != used)
+            return error_set(err, n < 0 ? errno : EIO, "linux.timeOffsets: write `%s`", OFFSETS);
+    }
     _cleanup_close_ int fd = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return error_set(err, errno, "open `/proc/self/ns/time_for_children`");

@@ -26,9 +26,15 @@ bool namespaces_any_joined(const struct spec_linux *linux_);
 int namespaces_open_paths(const struct spec_linux *linux_, int fds[NS_TYPE_COUNT], ctr_error **err);
 void namespaces_close_fds(int fds[NS_TYPE_COUNT]);
 
+/* Opens the namespaces of a running process (`exec`): every type the container's config has.
+ * paths[type] gets the /proc path, for messages. */
+int namespaces_open_of_process(const struct spec_linux *linux_, pid_t pid, int fds[NS_TYPE_COUNT],
+                               char paths[NS_TYPE_COUNT][48], ctr_error **err);
+
 /* setns() into each opened namespace: the user namespace first, as its credentials decide what
- * the other setns calls may do. */
-int namespaces_join(const struct spec_linux *linux_, int fds[NS_TYPE_COUNT], ctr_error **err);
+ * the other setns calls may do. paths[type] names it in errors. */
+int namespaces_join(int fds[NS_TYPE_COUNT], const char *const paths[NS_TYPE_COUNT],
+                    ctr_error **err);
 
 /* Writes /proc/PID/uid_map and gid_map from linux.uidMappings/gidMappings. */
 int namespaces_write_id_maps(pid_t pid, const struct spec_linux *linux_, ctr_error **err);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -79,6 +80,30 @@ int process_set_rlimits(const struct spec_process *process, ctr_error **err)
     return 0;
 }
 
+/* ---- own /proc files ------------------------------------------------------------------------ */
+
+/* Becoming root of a new user namespace (setresuid) cleared the dumpable flag, and procfs then
+ * shows this process's files as owned by the host's root, which is not mapped in the namespace:
+ * even its root gets EACCES. So the process is made dumpable for the one open only, as runc's
+ * nsexec is for its id maps. CVE-2016-9962 (a container process ptrace()ing the init while it
+ * holds host resources) needs a tracer with capabilities in the new user namespace, and no other
+ * process is in it yet during the init's set-up. */
+int process_open_own_proc_file(const char *path, int flags)
+{
+    int fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
+    if (fd >= 0 || errno != EACCES || prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1)
+        return fd;
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) {
+        errno = EACCES;
+        return -1;
+    }
+    fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
+    int saved = errno;
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    errno = saved;
+    return fd;
+}
+
 /* ---- oom_score_adj ------------------------------------------------------------------------- */
 
 static const char OOM_SCORE_ADJ[] = "/proc/self/oom_score_adj";
@@ -98,7 +123,9 @@ int process_set_oom_score_adj(const struct spec_process *process, ctr_error **er
 
     char buf[32];
     int len = snprintf(buf, sizeof(buf), "%" PRId64, value);
-    _cleanup_close_ int fd = open(OOM_SCORE_ADJ, O_WRONLY | O_CLOEXEC);
+    /* In a new user namespace the init is its root by now, which procfs does not let open its
+     * own files without help (see process_open_own_proc_file). */
+    _cleanup_close_ int fd = process_open_own_proc_file(OOM_SCORE_ADJ, O_WRONLY);
     if (fd < 0)
         return error_set(err, errno, "process.oomScoreAdj: open `%s`", OOM_SCORE_ADJ);
     ssize_t written = write(fd, buf, (size_t)len);

@@ -31,47 +31,21 @@ static const char *propagation_name(unsigned long flags)
 
 /* ---- step 1: the root ------------------------------------------------------------------------ */
 
-/* pivot_root(2) refuses a new root whose parent mount is shared. With rootfsPropagation "shared",
- * "/" was just made shared, so the mount the rootfs sits on is made private, as runc does. The
- * rootfs bind made next is still a peer of the mount it is bound from, so the container's mounts
- * propagate as the config asked. */
-static int make_parent_mount_private(const struct sys_ops *sys, const char *rootfs, ctr_error **err)
-{
-    _cleanup_close_ int fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return error_set(err, errno, "open the rootfs `%s`", rootfs);
-    for (;;) {
-        struct statx stx;
-        if (statx(fd, "", AT_EMPTY_PATH, STATX_INO, &stx) < 0)
-            return error_set(err, errno, "find the mount holding `%s`", rootfs);
-        if (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT)
-            break;
-        int up = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (up < 0)
-            return error_set(err, errno, "find the mount holding `%s`", rootfs);
-        close(fd);
-        fd = up;
-    }
-    char path[FD_PATH_SIZE];
-    if (sys->mount(NULL, mount_fd_path(path, fd), NULL, MS_PRIVATE, NULL) < 0)
-        return error_set(err, errno, "make the mount holding `%s` private", rootfs);
-    return 0;
-}
-
-/* config-linux.md "Rootfs Mount Propagation": nothing the container mounts may reach the host
- * unless it asks, so "/" is made rslave (or what rootfsPropagation says) before anything else. The
- * rootfs is then bound onto itself so that it is a mount (pivot_root needs one) and opened: every
- * path of the container is resolved from that fd. */
+/* config-linux.md "Rootfs Mount Propagation": nothing the container mounts may reach the host, so
+ * "/" is made rslave, whatever rootfsPropagation says, before anything else: no mount of this
+ * namespace is shared any more, so neither the rootfs bind below nor any mount made on it can
+ * propagate to a host peer group, and pivot_root(2) finds no shared parent to refuse. The mode
+ * the config asks for is given to the container's own root after the pivot (rootfs_prepare()).
+ * (Applying a non-recursive "slave" or "private" here instead left the mount holding the rootfs
+ * in the host's peer group: every container mount then appeared on the host, and pivot_root
+ * failed with EINVAL; "unbindable" made the rootfs bind itself fail.) The rootfs is then bound
+ * onto itself so that it is a mount (pivot_root needs one) and opened: every path of the
+ * container is resolved from that fd. */
 static int prepare_root(const struct rootfs_context *ctx, ctr_error **err)
 {
     const struct sys_ops *sys = ctx->sys;
-    unsigned long propagation = ctx->spec->linux_.rootfs_propagation;
-    if (propagation == 0)
-        propagation = MS_SLAVE | MS_REC;
-    if (sys->mount(NULL, "/", NULL, propagation, NULL) < 0)
-        return error_set(err, errno, "make `/` %s", propagation_name(propagation));
-    if ((propagation & MS_SHARED) && make_parent_mount_private(sys, ctx->rootfs, err) < 0)
-        return -1;
+    if (sys->mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+        return error_set(err, errno, "make `/` rslave");
     if (sys->mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
         return error_set(err, errno, "bind the rootfs `%s` onto itself", ctx->rootfs);
     int fd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -277,14 +251,41 @@ static int readonly_paths(const struct rootfs_context *ctx, int rootfd, ctr_erro
 
 /* pivot_root(".", ".") stacks the old root on top of the new one, with no directory for it inside
  * the rootfs; it is then made a slave (so unmounting it cannot propagate to the host's mounts,
- * whatever their propagation) and detached. */
-static int pivot(const struct rootfs_context *ctx, int rootfd, ctr_error **err)
+ * whatever their propagation) and detached. "." must name the old root for that: the cwd stays
+ * on the new root across pivot_root, and a lookup of "." does not climb onto the mount stacked
+ * there, so without the fchdir() below the rslave hit the container's own tree and undid the
+ * shared/rshared propagation its mounts asked for (runc fchdir()s to the old root likewise). */
+/* --no-pivot: the rootfs is moved over "/" and chrooted into. For a root on ramfs (an
+ * initramfs), where pivot_root(2) is refused; weaker, as a chroot can be left with
+ * CAP_SYS_CHROOT, which is why pivot_root is the default. */
+static int move_root(const struct rootfs_context *ctx, int rootfd, ctr_error **err)
 {
     const struct sys_ops *sys = ctx->sys;
     if (sys->fchdir(rootfd) < 0)
         return error_set(err, errno, "chdir into the rootfs `%s`", ctx->rootfs);
+    if (sys->mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+        return error_set(err, errno, "move the rootfs `%s` onto `/`", ctx->rootfs);
+    if (sys->chroot(".") < 0)
+        return error_set(err, errno, "chroot into `%s`", ctx->rootfs);
+    if (sys->chdir("/") < 0)
+        return error_set(err, errno, "chdir to the new root");
+    return 0;
+}
+
+static int pivot(const struct rootfs_context *ctx, int rootfd, ctr_error **err)
+{
+    const struct sys_ops *sys = ctx->sys;
+    if (ctx->no_pivot)
+        return move_root(ctx, rootfd, err);
+    _cleanup_close_ int old_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (old_root < 0)
+        return error_set(err, errno, "open the old root");
+    if (sys->fchdir(rootfd) < 0)
+        return error_set(err, errno, "chdir into the rootfs `%s`", ctx->rootfs);
     if (sys->pivot_root(".", ".") < 0)
         return error_set(err, errno, "pivot_root into `%s`", ctx->rootfs);
+    if (sys->fchdir(old_root) < 0)
+        return error_set(err, errno, "chdir to the old root");
     if (sys->mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
         return error_set(err, errno, "make the old root rslave");
     if (sys->umount2(".", MNT_DETACH) < 0)
@@ -298,17 +299,27 @@ int rootfs_prepare(const struct rootfs_context *ctx, ctr_error **err)
 {
     const struct sys_ops *sys = ctx->sys;
     _cleanup_close_ int rootfd = prepare_root(ctx, err);
-    if (rootfd < 0 || mount_all(ctx, rootfd, err) < 0 || devices_setup(ctx, rootfd, err) < 0 ||
-        mask_paths(ctx, rootfd, err) < 0 || readonly_paths(ctx, rootfd, err) < 0 ||
-        pivot(ctx, rootfd, err) < 0)
+    if (rootfd < 0 || mount_all(ctx, rootfd, err) < 0)
+        return -1;
+    struct rootfs_context with_console = *ctx;
+    if (ctx->after_mounts &&
+        ctx->after_mounts(ctx->opaque, rootfd, &with_console.console_fd, err) < 0)
+        return -1;
+    if (devices_setup(&with_console, rootfd, err) < 0 || mask_paths(ctx, rootfd, err) < 0 ||
+        readonly_paths(ctx, rootfd, err) < 0)
+        return -1;
+    if (ctx->before_pivot && ctx->before_pivot(ctx->opaque, err) < 0)
+        return -1;
+    if (pivot(ctx, rootfd, err) < 0)
         return -1;
     /* After the pivot: "/" is the container's root now, and /proc/self may not exist. */
     if (ctx->spec->root_readonly &&
         mount_remount_bind_path(sys, "/", MS_RDONLY, 0, "make the root read-only (root.readonly)",
                                 err) < 0)
         return -1;
-    /* config-linux.md "Rootfs Mount Propagation", applied to the container's own root only now:
-     * before the pivot it would have changed the host's mount the rootfs was bound from. */
+    /* config-linux.md "Rootfs Mount Propagation", applied to the container's own root only now
+     * (see prepare_root()): before the pivot it would have changed the host's mount the rootfs
+     * was bound from. */
     unsigned long propagation = ctx->spec->linux_.rootfs_propagation;
     if (propagation && sys->mount(NULL, "/", NULL, propagation, NULL) < 0)
         return error_set(err, errno, "make `/` %s (linux.rootfsPropagation)",

@@ -23,10 +23,17 @@ struct rootfs_context {
     bool new_cgroup_ns;              /* `cgroup` mounts are fresh cgroupfs mounts, not binds */
     bool new_net_ns;                 /* sysfs can be mounted fresh (else it is bound from the host) */
     int console_fd;                  /* the pty slave for /dev/console, or -1 */
+    bool no_pivot;                   /* MS_MOVE + chroot instead of pivot_root */
     /* Called once before the first `cgroup` mount (may be NULL): the init uses it to wait until
      * it is in its cgroup and to enter its cgroup namespace, so a fresh cgroup mount is rooted
      * at the container's cgroup. */
     int (*before_cgroup_mount)(void *opaque, ctr_error **err);
+    /* Called after the mounts, before the devices (may be NULL): may set *console_fd to the pty
+     * slave bound at /dev/console (the init opens the pty from the container's devpts here). */
+    int (*after_mounts)(void *opaque, int rootfd, int *console_fd, ctr_error **err);
+    /* Called when everything but the pivot is done (may be NULL): the createRuntime and
+     * createContainer hooks run here, as config.md's lifecycle puts them before pivot_root. */
+    int (*before_pivot)(void *opaque, ctr_error **err);
     void *opaque;
 };
 

@@ -33,6 +33,11 @@ int seccomp_export_spec(const struct spec_seccomp *seccomp, int fd, ctr_error **
 
 /* process.c ---------------------------------------------------------------------------------- */
 
+/* open(2) of one of the calling process's own /proc/self files, also once it has become root of a
+ * new user namespace, when procfs shows them as owned by the unmapped host root. Returns the fd
+ * (O_CLOEXEC) or -1 with errno. */
+int process_open_own_proc_file(const char *path, int flags);
+
 int process_set_rlimits(const struct spec_process *process, ctr_error **err);
 /* oom_score_adj through /proc/self (lowering it needs CAP_SYS_RESOURCE: the error says so). */
 int process_set_oom_score_adj(const struct spec_process *process, ctr_error **err);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,9 +13,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "init.h"
 #include "namespaces.h"
 #include "sync.h"
+#include "terminal.h"
 #include "util.h"
 
 static pid_t sys_clone3(struct clone_args *args)
@@ -61,11 +64,55 @@ void spawn_abort(struct spawned_init *init)
         reap(init->pid);
         init->pid = -1;
     }
-    if (init->pidfd >= 0)
-        close(init->pidfd);
-    if (init->sync_fd >= 0)
-        close(init->sync_fd);
-    init->pidfd = init->sync_fd = -1;
+    int *fds[] = {&init->pidfd, &init->sync_fd, &init->console_fd};
+    for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+        if (*fds[i] >= 0)
+            close(*fds[i]);
+        *fds[i] = -1;
+    }
+}
+
+/* When a step fails because the init already exited (a send gets EPIPE, moving it into its
+ * cgroup gets ESRCH), what it sent before exiting (SYNC_INIT_ERROR, naming what failed) is the
+ * error to report. Takes it if it is waiting on the socket. */
+static void prefer_init_error(int fd, ctr_error **err)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    if (poll(&pfd, 1, 0) <= 0 || !(pfd.revents & POLLIN))
+        return;
+    struct sync_msg msg;
+    ctr_error *init_error = NULL;
+    if (sync_receive(fd, &msg, &init_error) < 0 && init_error && msg.type == SYNC_INIT_ERROR &&
+        err) {
+        ctr_error_free(*err);
+        *err = steal_pointer(&init_error);
+    }
+    ctr_error_free(init_error);
+}
+
+static int send_to_init(int fd, enum sync_type type, int64_t value, ctr_error **err)
+{
+    if (sync_send(fd, type, value, err) == 0)
+        return 0;
+    prefer_init_error(fd, err);
+    return -1;
+}
+
+/* prestart (deprecated, but still run: podman and docker use it for networking) and createRuntime
+ * hooks, in the runtime's namespaces; their failure fails the create (runtime.md "Lifecycle"). */
+static int run_create_runtime_hooks(const struct spawn_request *request, pid_t pid, ctr_error **err)
+{
+    const struct spec_hooks *hooks = &request->spec->hooks;
+    json_t *state = hooks_state_document(request->spec, request->id, "creating", pid,
+                                         request->bundle);
+    _cleanup_free_ char *text = state ? json_dumps(state, JSON_COMPACT) : NULL;
+    json_decref(state);
+    if (text == NULL)
+        return error_set(err, ENOMEM, "state for the hooks");
+    if (hooks_run(&hooks->prestart, "prestart", text, err) < 0 ||
+        hooks_run(&hooks->create_runtime, "createRuntime", text, err) < 0)
+        return -1;
+    return 0;
 }
 
 /* Parent side of the handshake, from PARENT_READY until the init waits at the barrier. */
@@ -82,15 +129,13 @@ static int drive_handshake(const struct spawn_request *request, struct spawned_i
         case SYNC_USERNS_CREATED:
             if (namespaces_write_id_maps(init->pid, &request->spec->linux_, err) < 0)
                 return -1;
-            if (sync_send(init->sync_fd, SYNC_USERNS_MAPPED, 0, err) < 0)
+            if (send_to_init(init->sync_fd, SYNC_USERNS_MAPPED, 0, err) < 0)
                 return -1;
             break;
         case SYNC_INIT_PID: {
             /* The process we forked only joined/created the pid namespace; its child (made a
              * child of ours with CLONE_PARENT) is the init. Reap the intermediate one. */
-            int status = 0;
-            while (waitpid(init->pid, &status, 0) < 0 && errno == EINTR)
-                ;
+            reap(init->pid);
             *intermediate = -1;
             close(init->pidfd);
             init->pid = (pid_t)msg.value;
@@ -99,6 +144,16 @@ static int drive_handshake(const struct spawn_request *request, struct spawned_i
                 return error_set(err, errno, "pidfd_open of the container init %d", init->pid);
             break;
         }
+        case SYNC_CONSOLE:
+            if (terminal_receive_fd(init->sync_fd, &init->console_fd, err) < 0)
+                return -1;
+            break;
+        case SYNC_CREATE_HOOKS:
+            if (run_create_runtime_hooks(request, init->pid, err) < 0)
+                return -1;
+            if (send_to_init(init->sync_fd, SYNC_HOOKS_DONE, init->pid, err) < 0)
+                return -1;
+            break;
         case SYNC_INIT_CREATED:
             return 0;
         default:
@@ -108,11 +163,32 @@ static int drive_handshake(const struct spawn_request *request, struct spawned_i
     }
 }
 
+/* The namespaces the init joins instead of creating: the config's paths (create), or every
+ * namespace of the running container (exec). */
+static int open_joined_namespaces(const struct spawn_request *request, int fds[NS_TYPE_COUNT],
+                                  char paths[NS_TYPE_COUNT][48], const char *path_of[NS_TYPE_COUNT],
+                                  ctr_error **err)
+{
+    const struct spec_linux *linux_ = &request->spec->linux_;
+    if (request->mode == SPAWN_EXEC) {
+        if (namespaces_open_of_process(linux_, request->target_pid, fds, paths, err) < 0)
+            return -1;
+        for (int t = 0; t < NS_TYPE_COUNT; t++)
+            path_of[t] = paths[t];
+        return 0;
+    }
+    for (int t = 0; t < NS_TYPE_COUNT; t++)
+        path_of[t] = linux_->namespaces[t].path;
+    return namespaces_open_paths(linux_, fds, err);
+}
+
 int spawn_init(const struct spawn_request *request, struct spawned_init *init, ctr_error **err)
 {
     const struct spec_linux *linux_ = &request->spec->linux_;
     int ns_fds[NS_TYPE_COUNT];
-    if (namespaces_open_paths(linux_, ns_fds, err) < 0)
+    char ns_paths[NS_TYPE_COUNT][48];
+    const char *ns_path_of[NS_TYPE_COUNT];
+    if (open_joined_namespaces(request, ns_fds, ns_paths, ns_path_of, err) < 0)
         return -1;
 
     int sv[2];
@@ -120,10 +196,11 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
         namespaces_close_fds(ns_fds);
         return error_set(err, errno, "socketpair for the container init");
     }
-    *init = (struct spawned_init){.pid = -1, .pidfd = -1, .sync_fd = sv[0]};
+    *init = (struct spawned_init){.pid = -1, .pidfd = -1, .sync_fd = sv[0], .console_fd = -1};
 
-    int new_flags = namespaces_new_flags(linux_);
-    bool fast = !namespaces_any_joined(linux_) && caller_is_single_threaded();
+    bool exec = request->mode == SPAWN_EXEC;
+    int new_flags = exec ? 0 : namespaces_new_flags(linux_);
+    bool fast = !exec && !namespaces_any_joined(linux_) && caller_is_single_threaded();
     bool into_cgroup = false;
     pid_t pid;
     if (fast) {
@@ -158,6 +235,7 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
             .sync_fd = sv[1],
             .namespaces_created = fast,
             .ns_fds = ns_fds,
+            .ns_paths = ns_path_of,
         };
         init_main(&args);
     }
@@ -178,11 +256,12 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
     bool join_first = !fast;
     if (join_first && request->cgroup && cgroup_enter(request->cgroup, pid, err) < 0)
         goto fail;
-    if (sync_send(init->sync_fd, SYNC_PARENT_READY, 0, err) < 0)
+    if (send_to_init(init->sync_fd, SYNC_PARENT_READY, 0, err) < 0)
         goto fail;
-    if (!join_first && request->cgroup && !into_cgroup && cgroup_enter(request->cgroup, pid, err) < 0)
+    if (!join_first && request->cgroup && !into_cgroup &&
+        cgroup_enter(request->cgroup, pid, err) < 0)
         goto fail;
-    if (sync_send(init->sync_fd, SYNC_CGROUP_JOINED, 0, err) < 0)
+    if (send_to_init(init->sync_fd, SYNC_CGROUP_JOINED, 0, err) < 0)
         goto fail;
     pid_t intermediate = pid;
     if (drive_handshake(request, init, &intermediate, err) < 0) {
@@ -195,13 +274,15 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
     return 0;
 
 fail:
+    if (init->sync_fd >= 0)
+        prefer_init_error(init->sync_fd, err);
     spawn_abort(init);
     return -1;
 }
 
 int spawn_start(struct spawned_init *init, ctr_error **err)
 {
-    if (sync_send(init->sync_fd, SYNC_PARENT_START, 0, err) < 0)
+    if (send_to_init(init->sync_fd, SYNC_PARENT_START, 0, err) < 0)
         return -1;
     /* The socket is O_CLOEXEC in the init: end of stream means execve succeeded. */
     struct sync_msg msg;
@@ -214,4 +295,12 @@ int spawn_start(struct spawned_init *init, ctr_error **err)
         return error_set(err, EPROTO, "unexpected `%s` from the container init after start",
                          sync_type_name(msg.type));
     return 0;
+}
+
+int spawn_detach(struct spawned_init *init, ctr_error **err)
+{
+    int ret = sync_send(init->sync_fd, SYNC_PARENT_DETACH, 0, err);
+    close(init->sync_fd);
+    init->sync_fd = -1;
+    return ret;
 }

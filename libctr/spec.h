@@ -168,6 +168,7 @@ enum spec_namespace_type {
 struct spec_namespace {
     bool present;  /* listed in linux.namespaces */
     char *path;    /* join this one instead of creating a new one; NULL = create */
+    size_t index;  /* its position in linux.namespaces, for messages */
 };
 
 struct spec_time_offset {

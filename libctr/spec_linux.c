@@ -54,6 +54,7 @@ static int parse_namespaces(struct ctr_spec *spec, json_t *linux_json, const str
         if (jget_abs_path(spec, json, &item, "path", J_OPTIONAL, &ns->path, err) < 0)
             return -1;
         ns->present = true;
+        ns->index = i;
         first[type] = i;
     }
     return 0;
@@ -467,6 +468,29 @@ static int parse_memory_policy(struct ctr_spec *spec, json_t *linux_json, const 
     return 0;
 }
 
+/* ---- cgroupsPath --------------------------------------------------------------------------------- */
+
+/* config-linux.md, "Cgroups path": absolute or relative to the runtime's parent. A `..` component
+ * could climb out of the container's parent into another cgroup (or the hierarchy's root): refused
+ * here, with the config file and JSON path named, rather than later by cgroup.c once the create has
+ * begun (which still refuses it, for callers that build a spec by hand). */
+static int parse_cgroups_path(struct ctr_spec *spec, json_t *json, const struct jpath *path,
+                              struct spec_linux *out, ctr_error **err)
+{
+    int r = jget_string(spec, json, path, "cgroupsPath", J_OPTIONAL, &out->cgroups_path, err);
+    if (r <= 0)
+        return r;
+    for (const char *p = out->cgroups_path; *p;) {
+        size_t len = strcspn(p, "/");
+        if (len == 2 && strncmp(p, "..", 2) == 0) {
+            struct jpath at = JPATH_KEY(path, "cgroupsPath");
+            return jpath_error(err, &at, "`..` is not allowed, got \"%s\"", out->cgroups_path);
+        }
+        p += len + (p[len] == '/');
+    }
+    return 0;
+}
+
 /* ---- linux --------------------------------------------------------------------------------------- */
 
 int spec_parse_linux(struct ctr_spec *spec, json_t *json, const struct jpath *path,
@@ -482,7 +506,7 @@ int spec_parse_linux(struct ctr_spec *spec, json_t *json, const struct jpath *pa
                                &out->gid_mappings_count, err) < 0 ||
         parse_time_offsets(json, path, out, err) < 0 || parse_devices(spec, json, path, out, err) < 0 ||
         parse_net_devices(spec, json, path, out, err) < 0 ||
-        jget_string(spec, json, path, "cgroupsPath", J_OPTIONAL, &out->cgroups_path, err) < 0)
+        parse_cgroups_path(spec, json, path, out, err) < 0)
         return -1;
 
     r = jget_object(json, path, "resources", J_OPTIONAL, &part, err);

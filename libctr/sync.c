@@ -13,8 +13,12 @@ const char *sync_type_name(uint32_t type)
     case SYNC_USERNS_CREATED: return "userns-created";
     case SYNC_USERNS_MAPPED: return "userns-mapped";
     case SYNC_INIT_PID: return "init-pid";
+    case SYNC_CONSOLE: return "console";
+    case SYNC_CREATE_HOOKS: return "create-hooks";
+    case SYNC_HOOKS_DONE: return "hooks-done";
     case SYNC_INIT_CREATED: return "init-created";
     case SYNC_PARENT_START: return "parent-start";
+    case SYNC_PARENT_DETACH: return "parent-detach";
     case SYNC_INIT_ERROR: return "init-error";
     }
     return "unknown";

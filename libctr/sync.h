@@ -17,10 +17,21 @@
  *   SYNC_USERNS_MAPPED ----------------------->
  *                      <----------------------- SYNC_INIT_PID (only if a pid namespace needed a
  *                                               second process: value = the real init's pid)
- *                                               rootfs, process set-up, capabilities
+ *                                               mounts; with a terminal and no console
+ *                      <----------------------- SYNC_CONSOLE + the pty master (SCM_RIGHTS)
+ *                      <----------------------- SYNC_CREATE_HOOKS (only if there are prestart,
+ *                                               createRuntime, createContainer or
+ *                                               startContainer hooks)
+ *   runs prestart + createRuntime hooks
+ *   SYNC_HOOKS_DONE (value: the init's pid) -->
+ *                                               createContainer hooks, pivot_root,
+ *                                               process set-up, capabilities
  *                      <----------------------- SYNC_INIT_CREATED (waits at the exec barrier)
- *   SYNC_PARENT_START ------------------------>
- *                                               (seccomp when noNewPrivileges) execve
+ *   SYNC_PARENT_START ------------------------>     (or SYNC_PARENT_DETACH: the init then
+ *                                                   waits for SYNC_PARENT_START from a
+ *                                                   `start` connecting to its listening socket)
+ *                                               startContainer hooks, (seccomp when
+ *                                               noNewPrivileges) execve
  *                      <----------------------- EOF (the socket is O_CLOEXEC: exec succeeded)
  *
  * At any point the init may send SYNC_INIT_ERROR (errno + message) and exit: the parent turns it
@@ -40,8 +51,12 @@ enum sync_type {
     SYNC_USERNS_CREATED,     /* init: I unshared a user namespace: write my id maps */
     SYNC_USERNS_MAPPED,      /* parent: id maps written */
     SYNC_INIT_PID,           /* init: `value` is the pid of the process that becomes the init */
+    SYNC_CONSOLE,            /* init: the pty master follows in the next packet (SCM_RIGHTS) */
+    SYNC_CREATE_HOOKS,       /* init: mounts are done: run prestart and createRuntime hooks */
+    SYNC_HOOKS_DONE,         /* parent: they succeeded; `value` is the init's pid on the host */
     SYNC_INIT_CREATED,       /* init: set up, waiting at the exec barrier */
-    SYNC_PARENT_START,       /* parent: exec the container process now */
+    SYNC_PARENT_START,       /* parent (or `start`): exec the container process now */
+    SYNC_PARENT_DETACH,      /* parent: I go away; wait for `start` on the listening socket */
     SYNC_INIT_ERROR,         /* init: a step failed: `code` = errno, text = message */
 };
 

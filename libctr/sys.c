@@ -68,4 +68,5 @@ const struct sys_ops sys_real = {
     .pivot_root = real_pivot_root,
     .fchdir = fchdir,
     .chdir = chdir,
+    .chroot = chroot,
 };

@@ -35,6 +35,7 @@ struct sys_ops {
     int (*pivot_root)(const char *new_root, const char *put_old);
     int (*fchdir)(int fd);
     int (*chdir)(const char *path);
+    int (*chroot)(const char *path);
 };
 
 extern const struct sys_ops sys_real;

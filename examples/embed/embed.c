@@ -29,26 +29,34 @@ int main(int argc, char **argv)
     snprintf(generated_id, sizeof generated_id, "embed-%d", (int)getpid());
     const char *id = argc == 3 ? argv[2] : generated_id;
 
+    /* No state root: the container lives only in this process, nothing is recorded on disk. */
+    struct ctr_context_options context_opts = {.size = sizeof context_opts};
     struct ctr_create_options opts = {
         .size = sizeof opts,   /* lets the library grow the struct without breaking us */
         .bundle = argv[1],     /* config.json is loaded from here */
         .stdio = {-1, -1, -1}, /* keep our own stdin, stdout and stderr */
     };
+    ctr_context *context = NULL;
     ctr_container *container = NULL;
     ctr_error *err = NULL;
     int status = 0;
 
-    if (ctr_container_create(id, &opts, &container, &err) < 0)
+    if (ctr_context_new(&context_opts, &context, &err) < 0)
+        return report("context", err);
+    if (ctr_container_create(context, id, &opts, &container, &err) < 0) {
+        ctr_context_free(context);
         return report("create", err);
+    }
     if (ctr_container_start(container, &err) < 0 ||
         ctr_container_wait(container, &status, &err) < 0) {
         int rc = report(id, err);
         ctr_container_destroy(container, NULL); /* still remove what was made */
+        ctr_context_free(context);
         return rc;
     }
-    if (ctr_container_destroy(container, &err) < 0)
-        return report("destroy", err);
-
-    printf("container %s exited with status %d\n", id, status);
-    return status;
+    int rc = ctr_container_destroy(container, &err) < 0 ? report("destroy", err) : status;
+    ctr_context_free(context);
+    if (rc == status)
+        printf("container %s exited with status %d\n", id, status);
+    return rc;
 }

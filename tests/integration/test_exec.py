@@ -1,0 +1,92 @@
+"""`exec`: a new process in a running container (runtime-spec process.json, or runc's flags on top
+of the container's own process), with the container's namespaces and cgroup."""
+
+import json
+
+import ctrtest
+
+
+def running(ctr, bundle, args=("sleep", "100")):
+    cid = ctrtest.new_id()
+    ctr("run", "--detach", "--bundle", bundle(list(args)).write(), cid, check=True)
+    return cid
+
+
+def test_exec_returns_the_exit_code_of_the_process(ctr, bundle):
+    cid = running(ctr, bundle)
+    assert ctr("exec", cid, "sh", "-c", "exit 7").returncode == 7
+    assert ctr("exec", cid, "true").returncode == 0
+    ctr("delete", "--force", cid, check=True)
+
+
+def test_exec_joins_the_container_namespaces_and_cgroup(ctr, bundle):
+    cid = running(ctr, bundle)
+    init = json.loads(ctr("state", cid, check=True).stdout)["pid"]
+    out = ctr("exec", cid, "sh", "-c", "hostname; readlink /proc/1/exe; cat /proc/self/cgroup",
+              check=True).stdout.splitlines()
+    assert out[0] == "ctr-test"
+    assert out[1] == "/bin/busybox"  # pid 1 of its pid namespace is the container's sleep
+    with open(f"/proc/{init}/cgroup") as f:
+        host_view = f.read()
+    assert "/ctr/" + cid in host_view  # and the exec'd process is in the same cgroup
+    ctr("delete", "--force", cid, check=True)
+
+
+def test_exec_flags_set_env_cwd_and_user(ctr, bundle):
+    cid = running(ctr, bundle)
+    out = ctr("exec", "--env", "GREETING=hi there", "--cwd", "/tmp", "--user", "1000:1000", cid,
+              "sh", "-c", 'echo "$GREETING|$(pwd)|$(id -u):$(id -g)"', check=True).stdout
+    assert out == "hi there|/tmp|1000:1000\n"
+    ctr("delete", "--force", cid, check=True)
+
+
+def test_exec_process_file_is_used_as_given(ctr, bundle, test_dir):
+    cid = running(ctr, bundle)
+    process = {"args": ["sh", "-c", "echo $A; grep CapEff /proc/self/status"], "cwd": "/",
+               "env": ["A=from-process-json", "PATH=/bin"], "user": {"uid": 0, "gid": 0},
+               "capabilities": {"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"],
+                                "permitted": ["CAP_KILL"]}}
+    path = test_dir / "process.json"
+    path.write_text(json.dumps(process))
+    out = ctr("exec", "--process", path, cid, check=True).stdout.splitlines()
+    assert out[0] == "from-process-json"
+    assert out[1].split() == ["CapEff:", f"{1 << 5:016x}"]
+    ctr("delete", "--force", cid, check=True)
+
+
+def test_exec_malformed_process_json_is_refused(ctr, bundle, test_dir):
+    cid = running(ctr, bundle)
+    path = test_dir / "process.json"
+    path.write_text('{"args": ["true"], "cwd": 5}')
+    result = ctr("exec", "--process", path, cid)
+    assert result.returncode != 0 and "process.cwd" in result.stderr
+    path.write_text("{not json")
+    result = ctr("exec", "--process", path, cid)
+    assert result.returncode != 0 and "process.json" in result.stderr.replace(str(path), "process.json")
+    ctr("delete", "--force", cid, check=True)
+
+
+def test_exec_in_a_stopped_container_is_an_error(ctr, bundle):
+    cid = ctrtest.new_id()
+    ctr("run", "--keep", "--bundle", bundle(["true"]).write(), cid, check=True)
+    result = ctr("exec", cid, "true")
+    assert result.returncode != 0 and "the container is stopped" in result.stderr
+    ctr("delete", cid, check=True)
+
+
+def test_exec_detach_writes_the_pid_file(ctr, bundle, test_dir):
+    cid = running(ctr, bundle)
+    pid_file = test_dir / "exec.pid"
+    ctr("exec", "--detach", "--pid-file", pid_file, cid, "sleep", "100", check=True)
+    pid = int(pid_file.read_text())
+    pids = json.loads(ctr("ps", "--format", "json", cid, check=True).stdout)
+    assert pid in pids
+    ctr("delete", "--force", cid, check=True)
+
+
+def test_exec_missing_executable_names_it(ctr, bundle):
+    cid = running(ctr, bundle)
+    result = ctr("exec", cid, "nosuchcommand")
+    assert result.returncode != 0
+    assert 'exec: "nosuchcommand": executable file not found in $PATH' in result.stderr
+    ctr("delete", "--force", cid, check=True)
