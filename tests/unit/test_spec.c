@@ -1002,6 +1002,10 @@ static const struct bad_case bad_cases[] = {
     {.patch = LINUX("'namespaces': [{'type': 'ipc'}], 'sysctl': {'kernel.msgmax_x': '10'}"),
      .message = "config.json: linux.sysctl[\"kernel.msgmax_x\"]: not namespaced, refusing to change "
                 "the host"},
+    {.patch = LINUX("'cgroupsPath': 'pods/../../escape'"),
+     .message = "config.json: linux.cgroupsPath: `..` is not allowed, got \"pods/../../escape\""},
+    {.patch = LINUX("'cgroupsPath': '/ctr/..'"),
+     .message = "config.json: linux.cgroupsPath: `..` is not allowed, got \"/ctr/..\""},
     {.patch = LINUX("'netDevices': {'eth0': {}}"),
      .message = "config.json: linux.netDevices: needs a network namespace in linux.namespaces"},
     {.patch = LINUX(USERNS ", 'namespaces': [{'type': 'user'}, {'type': 'user'}]"),
