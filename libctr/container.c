@@ -110,6 +110,7 @@ void container_free(ctr_container *c)
     cgroup_free(c->cgroup);
     if (c->own_spec)
         ctr_spec_free(c->spec);
+    free(c->config_text);
     free(c->rootfs);
     free(c->bundle);
     free(c->created);
@@ -169,17 +170,19 @@ char *container_state_text(ctr_container *c, const char *status)
     return text;
 }
 
-/* state.json: the spec's fields plus what later commands need to find the container again. */
+/* state.json: the spec's fields plus what later commands need to find the container again,
+ * and the config as it was at create (runtime.md: later changes to the bundle must not affect
+ * the container). One file, replaced atomically: a reader never sees half of it. */
 int container_save(ctr_container *c, ctr_error **err)
 {
     if (c->state_fd < 0)
         return 0;
     json_t *cgroup = c->cgroup ? cgroup_to_json(c->cgroup) : json_null();
-    json_t *state = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:b, s:o}", "ociVersion",
+    json_t *state = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:b, s:o, s:s}", "ociVersion",
                               c->spec->oci_version, "id", c->id, "pid", (json_int_t)c->init.pid,
                               "pidStartTime", (json_int_t)c->start_time, "bundle", c->bundle,
                               "rootfs", c->rootfs, "created", c->created, "started", c->started,
-                              "cgroup", cgroup ? cgroup : json_null());
+                              "cgroup", cgroup ? cgroup : json_null(), "config", c->config_text);
     if (state == NULL)
         return error_set(err, ENOMEM, "state of container `%s`", c->id);
     int ret = state_write(c->state_fd, c->id, state, err);
@@ -305,27 +308,23 @@ static int listen_for_start(int state_fd, const char *id, int *fd, ctr_error **e
     return 0;
 }
 
-/* Loads config.json from the bundle and, when recorded, keeps a copy in the state directory:
- * runtime.md says later changes to the bundle's config must not affect the container. */
+/* Loads config.json from the bundle, keeping its text for state.json when recorded. */
 static int load_config(ctr_container *c, const struct ctr_create_options *opts, ctr_error **err)
 {
-    _cleanup_free_ char *text = NULL;
     size_t len = 0;
     if (opts->spec) {
         c->spec = (ctr_spec *)opts->spec;
-        if (c->state_fd >= 0 && (text = json_dumps(c->spec->json, JSON_COMPACT)) != NULL)
-            len = strlen(text);
-    } else {
-        _cleanup_free_ char *config = NULL;
-        if (asprintf(&config, "%s/config.json", c->bundle) < 0)
-            return error_set(err, ENOMEM, "config.json");
-        if (read_file_at(AT_FDCWD, config, &text, &len, err) < 0 ||
-            ctr_spec_load_data(text, len, config, &c->spec, err) < 0)
-            return -1;
-        c->own_spec = true;
+        if (c->state_fd >= 0 && (c->config_text = json_dumps(c->spec->json, JSON_COMPACT)) == NULL)
+            return error_set(err, ENOMEM, "config");
+        return 0;
     }
-    if (c->state_fd >= 0 && text && state_store_file(c->state_fd, "config.json", text, len, err) < 0)
+    _cleanup_free_ char *config = NULL;
+    if (asprintf(&config, "%s/config.json", c->bundle) < 0)
+        return error_set(err, ENOMEM, "config.json");
+    if (read_file_at(AT_FDCWD, config, &c->config_text, &len, err) < 0 ||
+        ctr_spec_load_data(c->config_text, len, config, &c->spec, err) < 0)
         return -1;
+    c->own_spec = true;
     return 0;
 }
 
@@ -427,13 +426,20 @@ CTR_API int ctr_container_create(ctr_context *ctx, const char *id,
 static int load_from_state(ctr_container *c, json_t *state, ctr_error **err)
 {
     json_int_t pid = 0, start_time = 0;
-    const char *bundle = NULL, *rootfs = NULL, *created = NULL;
+    const char *bundle = NULL, *rootfs = NULL, *created = NULL, *config = NULL;
     int started = 0;
     json_t *cgroup = NULL;
-    if (json_unpack(state, "{s:I, s:I, s:s, s:s, s:s, s:b, s:o}", "pid", &pid, "pidStartTime",
-                    &start_time, "bundle", &bundle, "rootfs", &rootfs, "created", &created,
-                    "started", &started, "cgroup", &cgroup) < 0)
+    if (json_unpack(state, "{s:I, s:I, s:s, s:s, s:s, s:b, s:o, s:s}", "pid", &pid,
+                    "pidStartTime", &start_time, "bundle", &bundle, "rootfs", &rootfs, "created",
+                    &created, "started", &started, "cgroup", &cgroup, "config", &config) < 0)
         return error_set(err, EINVAL, "container `%s`: state.json is incomplete", c->id);
+    c->config_text = strdup(config);
+    if (c->config_text == NULL)
+        return error_set(err, ENOMEM, "container `%s`", c->id);
+    if (ctr_spec_load_data(c->config_text, strlen(c->config_text), "config.json", &c->spec,
+                           err) < 0)
+        return error_wrap(err, "container `%s`: its config", c->id);
+    c->own_spec = true;
     c->init.pid = (pid_t)pid;
     c->start_time = (unsigned long long)start_time;
     c->started = started;
@@ -467,19 +473,11 @@ CTR_API int ctr_container_load(ctr_context *ctx, const char *id, ctr_container *
     if (c == NULL)
         return error_set(err, ENOMEM, "container `%s`", id);
     json_t *state = NULL;
-    _cleanup_free_ char *config = NULL;
     int ret = -1;
     if (state_dir_open(ctx->root_fd, id, false, &c->state_fd, err) < 0)
         goto out;
     if (state_read(c->state_fd, id, &state, err) < 0 || load_from_state(c, state, err) < 0)
         goto out;
-    if (asprintf(&config, "/proc/self/fd/%d/config.json", c->state_fd) < 0)
-        goto out;
-    if (ctr_spec_load_file(config, &c->spec, err) < 0) {
-        error_wrap(err, "container `%s`: its config", id);
-        goto out;
-    }
-    c->own_spec = true;
     ret = 0;
 out:
     json_decref(state);

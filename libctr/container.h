@@ -25,6 +25,7 @@ struct ctr_container {
     char *created;                 /* RFC 3339, UTC */
     ctr_spec *spec;
     bool own_spec;
+    char *config_text;             /* the config as created, kept in state.json ("config") */
     struct cgroup *cgroup;
     struct spawned_init init;      /* pid and pidfd always; sync_fd only while we created it */
     unsigned long long start_time; /* of the init, to tell it from a process reusing its pid */

@@ -106,7 +106,7 @@ int state_dir_remove(int rootfd, const char *id, ctr_error **err)
     return 0;
 }
 
-int state_store_file(int dirfd, const char *name, const char *data, size_t len, ctr_error **err)
+static int store_file(int dirfd, const char *name, const char *data, size_t len, ctr_error **err)
 {
     _cleanup_close_ int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0 || write_all(fd, data, len) < 0)
@@ -119,7 +119,7 @@ int state_write(int dirfd, const char *id, json_t *state, ctr_error **err)
     _cleanup_free_ char *text = json_dumps(state, JSON_COMPACT);
     if (text == NULL)
         return error_set(err, ENOMEM, "serialise the state of container `%s`", id);
-    if (state_store_file(dirfd, "state.json.tmp", text, strlen(text), err) < 0)
+    if (store_file(dirfd, "state.json.tmp", text, strlen(text), err) < 0)
         return error_wrap(err, "container `%s`", id);
     if (renameat(dirfd, "state.json.tmp", dirfd, "state.json") < 0)
         return error_set(err, errno, "replace the state.json of container `%s`", id);

@@ -1,5 +1,5 @@
-/* The state directory: <state_root>/<id>/ holds state.json (written atomically), a copy of the
- * container's config.json and the init's socket for `start`. An flock on the directory
+/* The state directory: <state_root>/<id>/ holds state.json (written atomically, with the
+ * container's config as it was created) and the init's socket for `start`. An flock on the directory
  * serialises the commands acting on one container; mkdir makes ids unique. */
 #ifndef LIBCTR_STATE_H
 #define LIBCTR_STATE_H
@@ -30,9 +30,6 @@ int state_dir_remove(int rootfd, const char *id, ctr_error **err);
 /* state.json: written to a temporary file and renamed, so a reader never sees half of it. */
 int state_write(int dirfd, const char *id, json_t *state, ctr_error **err);
 int state_read(int dirfd, const char *id, json_t **state, ctr_error **err);
-
-/* Copies a file into the state directory (the config, so later commands see it as it was). */
-int state_store_file(int dirfd, const char *name, const char *data, size_t len, ctr_error **err);
 
 /* The ids in the root, sorted, NULL-terminated. */
 int state_list(int rootfd, char ***ids, size_t *count, ctr_error **err);

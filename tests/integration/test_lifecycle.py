@@ -205,13 +205,11 @@ def test_preserve_fds_passes_the_callers_fd_to_the_container(ctr_run, ctr_root, 
     data = test_dir / "data"
     data.write_text("passed through fd 3\n")
     b = bundle(["cat", "/proc/self/fd/3"])
-    with open(data) as f:
-        os.dup2(f.fileno(), 3) if f.fileno() != 3 else None
-        result = subprocess.run([str(ctr_run), "--root", str(ctr_root), "run", "--preserve-fds",
-                                 "1", "--bundle", str(b.write()), ctrtest.new_id()],
-                                capture_output=True, text=True, pass_fds=(3,),
-                                stdin=subprocess.DEVNULL, timeout=30)
-        os.close(3)
+    # The shell opens fd 3 for ctr-run, which passes it on with --preserve-fds 1.
+    script = (f'exec 3<"{data}"; exec "{ctr_run}" --root "{ctr_root}" run --preserve-fds 1 '
+              f'--bundle "{b.write()}" {ctrtest.new_id()}')
+    result = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True,
+                            stdin=subprocess.DEVNULL, timeout=30)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "passed through fd 3\n"
 
