@@ -72,29 +72,59 @@ void spawn_abort(struct spawned_init *init)
     }
 }
 
-/* When a step fails because the init already exited (a send gets EPIPE, moving it into its
- * cgroup gets ESRCH), what it sent before exiting (SYNC_INIT_ERROR, naming what failed) is the
- * error to report. Takes it if it is waiting on the socket. */
-static void prefer_init_error(int fd, ctr_error **err)
+/* The init closed the handshake without a word: it died. Say how (an OOM kill during set-up, under
+ * a tiny memory limit, is the usual SIGKILL), without reaping it: spawn_abort does. `request`
+ * (may be NULL) only adds a hint. */
+static int init_died(const struct spawned_init *init, const struct spawn_request *request,
+                     ctr_error **err)
 {
-    struct pollfd pfd = {.fd = fd, .events = POLLIN};
-    if (poll(&pfd, 1, 0) <= 0 || !(pfd.revents & POLLIN))
-        return;
-    struct sync_msg msg;
-    ctr_error *init_error = NULL;
-    if (sync_receive(fd, &msg, &init_error) < 0 && init_error && msg.type == SYNC_INIT_ERROR &&
-        err) {
-        ctr_error_free(*err);
-        *err = steal_pointer(&init_error);
-    }
-    ctr_error_free(init_error);
+    siginfo_t info = {0};
+    while (waitid(P_PIDFD, (id_t)init->pidfd, &info, WEXITED | WNOWAIT) < 0)
+        if (errno != EINTR)
+            return error_set(err, EPIPE, "the container init exited during its set-up");
+    if (info.si_code == CLD_EXITED)
+        return error_set(err, 0, "the container init exited with status %d during its set-up",
+                         info.si_status);
+    bool memory_limit = request && request->spec->linux_.has_resources &&
+                        request->spec->linux_.resources.memory.limit.set;
+    return error_set(err, 0, "the container init was killed by signal %d (SIG%s) during its "
+                     "set-up%s", info.si_status, sigabbrev_np(info.si_status) ?: "?",
+                     info.si_status == SIGKILL && memory_limit
+                         ? " (by the OOM killer? linux.resources.memory.limit may be too low)"
+                         : "");
 }
 
-static int send_to_init(int fd, enum sync_type type, int64_t value, ctr_error **err)
+/* When a step fails because the init already exited (a send gets EPIPE, moving it into its
+ * cgroup gets ESRCH), the error to report is what the init sent before exiting (SYNC_INIT_ERROR,
+ * naming what failed) if it is waiting on the socket, or else how it died. */
+static void explain_init_failure(const struct spawned_init *init,
+                                 const struct spawn_request *request, ctr_error **err)
 {
-    if (sync_send(fd, type, value, err) == 0)
+    struct pollfd pfd = {.fd = init->sync_fd, .events = POLLIN};
+    if (init->sync_fd >= 0 && poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN)) {
+        struct sync_msg msg;
+        ctr_error *init_error = NULL;
+        if (sync_receive(init->sync_fd, &msg, &init_error) < 0 && init_error &&
+            msg.type == SYNC_INIT_ERROR && err) {
+            ctr_error_free(*err);
+            *err = steal_pointer(&init_error);
+            return;
+        }
+        ctr_error_free(init_error);
+    }
+    siginfo_t info = {0};
+    if (init->pidfd >= 0 &&
+        waitid(P_PIDFD, (id_t)init->pidfd, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        info.si_pid != 0)
+        init_died(init, request, err);
+}
+
+static int send_to_init(const struct spawned_init *init, const struct spawn_request *request,
+                        enum sync_type type, int64_t value, ctr_error **err)
+{
+    if (sync_send(init->sync_fd, type, value, err) == 0)
         return 0;
-    prefer_init_error(fd, err);
+    explain_init_failure(init, request, err);
     return -1;
 }
 
@@ -125,11 +155,11 @@ static int drive_handshake(const struct spawn_request *request, struct spawned_i
             return -1;
         switch (msg.type) {
         case 0:
-            return error_set(err, EPIPE, "the container init exited during its set-up");
+            return init_died(init, request, err);
         case SYNC_USERNS_CREATED:
             if (namespaces_write_id_maps(init->pid, &request->spec->linux_, err) < 0)
                 return -1;
-            if (send_to_init(init->sync_fd, SYNC_USERNS_MAPPED, 0, err) < 0)
+            if (send_to_init(init, request, SYNC_USERNS_MAPPED, 0, err) < 0)
                 return -1;
             break;
         case SYNC_INIT_PID: {
@@ -151,7 +181,7 @@ static int drive_handshake(const struct spawn_request *request, struct spawned_i
         case SYNC_CREATE_HOOKS:
             if (run_create_runtime_hooks(request, init->pid, err) < 0)
                 return -1;
-            if (send_to_init(init->sync_fd, SYNC_HOOKS_DONE, init->pid, err) < 0)
+            if (send_to_init(init, request, SYNC_HOOKS_DONE, init->pid, err) < 0)
                 return -1;
             break;
         case SYNC_INIT_CREATED:
@@ -256,12 +286,12 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
     bool join_first = !fast;
     if (join_first && request->cgroup && cgroup_enter(request->cgroup, pid, err) < 0)
         goto fail;
-    if (send_to_init(init->sync_fd, SYNC_PARENT_READY, 0, err) < 0)
+    if (send_to_init(init, request, SYNC_PARENT_READY, 0, err) < 0)
         goto fail;
     if (!join_first && request->cgroup && !into_cgroup &&
         cgroup_enter(request->cgroup, pid, err) < 0)
         goto fail;
-    if (send_to_init(init->sync_fd, SYNC_CGROUP_JOINED, 0, err) < 0)
+    if (send_to_init(init, request, SYNC_CGROUP_JOINED, 0, err) < 0)
         goto fail;
     pid_t intermediate = pid;
     if (drive_handshake(request, init, &intermediate, err) < 0) {
@@ -274,15 +304,14 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
     return 0;
 
 fail:
-    if (init->sync_fd >= 0)
-        prefer_init_error(init->sync_fd, err);
+    explain_init_failure(init, request, err);
     spawn_abort(init);
     return -1;
 }
 
 int spawn_start(struct spawned_init *init, ctr_error **err)
 {
-    if (send_to_init(init->sync_fd, SYNC_PARENT_START, 0, err) < 0)
+    if (send_to_init(init, NULL, SYNC_PARENT_START, 0, err) < 0)
         return -1;
     /* The socket is O_CLOEXEC in the init: end of stream means execve succeeded. */
     struct sync_msg msg;

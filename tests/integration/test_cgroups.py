@@ -382,6 +382,22 @@ def test_value_the_kernel_rejects_names_field_file_and_value_and_leaves_nothing(
     assert not existing(f"/ctr/{result.container_id}")
 
 
+def test_init_killed_by_a_tiny_memory_limit_is_reported_as_killed(bundle, run):
+    """The kernel accepts a 4 KiB memory limit, but the container's init is OOM-killed while it
+    sets up. The error must say that it was killed (by SIGKILL), not just that the handshake
+    socket closed."""
+    v1_hierarchy("memory")
+    b = bundle(["/bin/sh", "-c", "echo CONTAINER_RAN"])
+    b.set("linux.resources.memory", {"limit": 4096})
+    result = run(b)
+    assert result.returncode != 0
+    assert "CONTAINER_RAN" not in result.stdout
+    line = one_error_line(result.stderr)
+    assert "SIGKILL" in line or "signal 9" in line, \
+        f"the error does not say how the init died: {line}"
+    assert not existing(f"/ctr/{result.container_id}")
+
+
 # --------------------------------------------------------------------------------------------
 # A pure cgroup v2 view of this host
 # --------------------------------------------------------------------------------------------

@@ -41,7 +41,8 @@ def stderr_lines(result):
 def assert_one_clear_line(result, *expected):
     """Exactly one line on stderr, containing every string of `expected`."""
     lines = stderr_lines(result)
-    assert len(lines) == 1, f"expected exactly one line on stderr, got {len(lines)}:\n{result.stderr}"
+    assert len(lines) == 1, \
+        f"expected exactly one line on stderr, got {len(lines)}:\n{result.stderr}"
     missing = [e for e in expected if e not in lines[0]]
     assert not missing, f"stderr does not name {missing}:\n{lines[0]}"
     return lines[0]
@@ -303,7 +304,8 @@ def test_terminal_true_gives_the_process_a_terminal_or_fails_clearly(bundle, run
     """process.terminal asks for a pseudo-terminal as the process's stdio. `run` in the
     foreground may provide one (runc does), or refuse the config in one line; running the
     process on plain stdio as if the field were absent is not an option."""
-    b = bundle(["/bin/sh", "-c", f"[ -t 0 ] && [ -t 1 ] && echo HAS_TERMINAL; echo {CONTAINER_RAN}"])
+    b = bundle(["/bin/sh", "-c",
+                f"[ -t 0 ] && [ -t 1 ] && echo HAS_TERMINAL; echo {CONTAINER_RAN}"])
     b.set("process.terminal", True)
     result = run(b)
     if result.returncode == 0:
