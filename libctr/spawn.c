@@ -284,13 +284,17 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
      * and waits for SYNC_CGROUP_JOINED only where it needs the cgroup. The general path may
      * fork the init from this child, so the child must be in the cgroup before it goes on. */
     bool join_first = !fast;
-    if (join_first && request->cgroup && cgroup_enter(request->cgroup, pid, err) < 0)
+    if (join_first && request->cgroup && cgroup_enter(request->cgroup, pid, err) < 0) {
+        explain_init_failure(init, request, err);
         goto fail;
+    }
     if (send_to_init(init, request, SYNC_PARENT_READY, 0, err) < 0)
         goto fail;
     if (!join_first && request->cgroup && !into_cgroup &&
-        cgroup_enter(request->cgroup, pid, err) < 0)
+        cgroup_enter(request->cgroup, pid, err) < 0) {
+        explain_init_failure(init, request, err);
         goto fail;
+    }
     if (send_to_init(init, request, SYNC_CGROUP_JOINED, 0, err) < 0)
         goto fail;
     pid_t intermediate = pid;
@@ -304,7 +308,6 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
     return 0;
 
 fail:
-    explain_init_failure(init, request, err);
     spawn_abort(init);
     return -1;
 }

@@ -108,6 +108,12 @@ static int parse_memory(json_t *res, const struct jpath *path, struct spec_resou
         jget_opt_int64(json, &at, "kernelTCP", -1, INT64_MAX, &m->kernel_tcp, err) < 0 ||
         jget_opt_uint64(json, &at, "swappiness", UINT64_MAX, &m->swappiness, err) < 0)
         return -1;
+    /* 0 is "not set" for these, as runc's cgroup code reads them: docker sends every field of
+     * `update` with 0 for the ones not asked for (and a zero memory limit would kill at once). */
+    opt_int64 *zero_is_unset[] = {&m->limit, &m->reservation, &m->kernel, &m->kernel_tcp};
+    for (size_t i = 0; i < sizeof(zero_is_unset) / sizeof(zero_is_unset[0]); i++)
+        if (zero_is_unset[i]->set && zero_is_unset[i]->value == 0)
+            zero_is_unset[i]->set = false;
     /* runc and Docker write -1 as a uint64 (18446744073709551615) for "leave it alone". */
     if (m->swappiness.set && m->swappiness.value == UINT64_MAX) {
         m->swappiness.set = false;
@@ -179,6 +185,9 @@ static int parse_weight(json_t *json, const struct jpath *path, const char *key,
 {
     if (jget_opt_uint64(json, path, key, UINT16_MAX, out, err) < 0)
         return -1;
+    /* Docker writes "weight": 0 into every config for "not set"; runc ignores 0 too. */
+    if (out->set && out->value == 0)
+        out->set = false;
     if (out->set && (out->value < 10 || out->value > 1000)) {
         struct jpath at = JPATH_KEY(path, key);
         return jpath_error(err, &at, "must be between 10 and 1000, got %" PRIu64, out->value);
@@ -364,7 +373,8 @@ static int parse_network(struct ctr_spec *spec, json_t *res, const struct jpath 
     return 0;
 }
 
-/* config-linux.md, "PIDs": limit REQUIRED; -1 (or 0, to runc) is unlimited. */
+/* config-linux.md, "PIDs": limit REQUIRED; -1 is unlimited. 0 leaves the limit alone, as runc
+ * reads it: docker sends "limit": 0 when no limit was asked for. */
 static int parse_pids(json_t *res, const struct jpath *path, struct spec_resources *out,
                       ctr_error **err)
 {
@@ -375,7 +385,7 @@ static int parse_pids(json_t *res, const struct jpath *path, struct spec_resourc
     struct jpath at = JPATH_KEY(path, "pids");
     if (jget_int64(json, &at, "limit", J_REQUIRED, -1, INT64_MAX, &out->pids_limit.value, err) < 0)
         return -1;
-    out->pids_limit.set = true;
+    out->pids_limit.set = out->pids_limit.value != 0;
     out->has_pids = true;
     return 0;
 }

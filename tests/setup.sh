@@ -10,6 +10,11 @@ set -eu
 # libc6-dev is named because gcc only recommends it and recommends are not installed.
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev libjansson-dev libseccomp-dev libcap-ng-dev
 libmount-dev libcmocka-dev busybox-static python3-pytest"
+# The container managers the integration tests run ctr-run under (test_managers_*.py): podman with
+# conmon, containerd with umoci to make its OCI image, docker. Their daemons are started by the
+# tests with private state, never as services.
+PACKAGES="$PACKAGES podman conmon fuse-overlayfs catatonit golang-github-containers-common
+containerd umoci docker.io"
 
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}

@@ -363,8 +363,7 @@ static void check_full_resources(const struct spec_resources *r)
     assert_int_equal(m->reservation.value, 268435456);
     assert_true(m->swap.set);
     assert_int_equal(m->swap.value, -1);
-    assert_true(m->kernel.set);
-    assert_int_equal(m->kernel.value, 0);
+    assert_false(m->kernel.set); /* 0 is "not set", as runc and docker read it */
     assert_int_equal(m->kernel_tcp.value, 1024);
     assert_int_equal(m->swappiness.value, 60);
     assert_true(m->disable_oom_killer.set && m->disable_oom_killer.value);
@@ -529,6 +528,32 @@ static void check_full_linux(const struct spec_linux *l)
     assert_int_equal(l->memory_policy.mode, MPOL_INTERLEAVE);
     assert_string_equal(l->memory_policy.nodes, "2-3");
     assert_int_equal(l->memory_policy.flags, MPOL_F_STATIC_NODES | MPOL_F_NUMA_BALANCING);
+}
+
+/* docker sends every field of `update --resources -` and 0 for those not asked for: they must
+ * mean "leave alone", or the update would zero the memory limit and the pids limit. */
+static void test_docker_zeros_mean_unset(void **state)
+{
+    (void)state;
+    struct ctr_spec scratch = {.arena = arena_new()};
+    json_t *json = json_loads("{\"memory\":{\"limit\":33554432,\"reservation\":0,\"swap\":67108864,"
+                              "\"kernel\":0,\"kernelTCP\":0},\"cpu\":{\"shares\":0,\"quota\":0,"
+                              "\"period\":0},\"blockIO\":{\"weight\":0},\"pids\":{\"limit\":0}}",
+                              0, NULL);
+    assert_non_null(json);
+    struct spec_resources res;
+    ctr_error *err = NULL;
+    assert_int_equal(spec_parse_resources(&scratch, json, "resources", &res, &err), 0);
+    assert_true(res.memory.limit.set);
+    assert_int_equal(res.memory.limit.value, 33554432);
+    assert_true(res.memory.swap.set);
+    assert_false(res.memory.reservation.set);
+    assert_false(res.memory.kernel.set);
+    assert_false(res.memory.kernel_tcp.set);
+    assert_false(res.block_io.weight.set);
+    assert_false(res.pids_limit.set);
+    json_decref(json);
+    arena_free(scratch.arena);
 }
 
 static void test_full_config(void **state)
@@ -1300,6 +1325,7 @@ int main(void)
 {
     const struct CMUnitTest fixed[] = {
         cmocka_unit_test(test_full_config),
+        cmocka_unit_test(test_docker_zeros_mean_unset),
         cmocka_unit_test(test_minimal_config),
         cmocka_unit_test(test_null_and_empty_mean_unset),
         cmocka_unit_test(test_unknown_properties_ignored),
