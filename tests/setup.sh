@@ -15,6 +15,9 @@ libmount-dev libcmocka-dev busybox-static python3-pytest"
 # tests with private state, never as services.
 PACKAGES="$PACKAGES podman conmon fuse-overlayfs catatonit golang-github-containers-common
 containerd umoci docker.io"
+# The containerd shim (shim/): protobuf-c's compiler and library for its generated messages, and
+# containerd's reference .proto files (read, not compiled) that shim/proto mirrors.
+PACKAGES="$PACKAGES protobuf-c-compiler libprotobuf-c-dev golang-github-containerd-containerd-dev"
 
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}

@@ -1,0 +1,8 @@
+#!/bin/sh
+# containerd shim benchmark: containerd-shim-ctr-v2 next to containerd's runc shim (see
+# bench/shim_bench.py and bench/README.md). As root, after tests/setup.sh:
+#   bench/shim_bench.sh            # 20 sequential `ctr run --rm` per shim
+#   bench/shim_bench.sh 50 --shim build-release/shim/containerd-shim-ctr-v2
+set -eu
+cd "$(dirname "$0")/.."
+exec /usr/bin/python3 bench/shim_bench.py "$@"

@@ -1,0 +1,40 @@
+/* Task events, forwarded to containerd over ttrpc (containerd.services.events.ttrpc.v1.Events/
+ * Forward at $TTRPC_ADDRESS) one at a time and in order: containerd's ttrpc server handles
+ * requests of a connection concurrently, so a second event sent before the first is answered could
+ * overtake it. A failed event is retried (after 1 s, 2 s, ... at most 5 times, as containerd's own
+ * shims do); an unreachable containerd (restarting) is reconnected on the next try. */
+#ifndef SHIM_EVENTS_H
+#define SHIM_EVENTS_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+
+#include "loop.h"
+#include "ttrpc_conn.h"
+
+struct event_item;
+
+struct publisher {
+    struct loop *loop;
+    char *address;   /* containerd's ttrpc socket path */
+    char *namespace;
+    struct ttrpc_conn *conn;
+    struct event_item *head, *tail;
+    bool in_flight;
+    uint32_t stream_id;
+    struct loop_source retry;
+    /* Called whenever the queue empties (the shim waits for that before exiting). */
+    void (*on_idle)(void *data);
+    void *idle_data;
+};
+
+int publisher_init(struct publisher *pub, struct loop *loop, const char *address,
+                   const char *namespace);
+void publisher_fini(struct publisher *pub);
+/* Queues `event` (packed now) under `topic`, e.g. "/tasks/exit"; its Any type URL is its full
+ * protobuf name, e.g. "containerd.events.TaskExit", as containerd's typeurl registry expects. */
+int publisher_publish(struct publisher *pub, const char *topic, const ProtobufCMessage *event);
+/* Nothing queued nor in flight: the shim may exit. */
+bool publisher_idle(const struct publisher *pub);
+
+#endif

@@ -1,0 +1,21 @@
+/* The task's lifecycle behind the Task service: Create, Start, Exec and Delete. Each returns a
+ * ttrpc code (TTRPC_OK or the error's) and, on error, a message naming the object in `errbuf`. */
+#ifndef SHIM_TASK_CREATE_H
+#define SHIM_TASK_CREATE_H
+
+#include <stddef.h>
+
+#include "shim.h"
+#include "task.pb-c.h"
+
+int task_create(struct shim *shim, const Containerd__Task__V2__CreateTaskRequest *req, int *pid,
+                char *errbuf, size_t errlen);
+int task_start_init(struct shim *shim, struct task *task, char *errbuf, size_t errlen);
+int task_add_exec(struct shim *shim, struct task *task,
+                  const Containerd__Task__V2__ExecProcessRequest *req, char *errbuf, size_t errlen);
+int task_start_exec(struct shim *shim, struct process *p, char *errbuf, size_t errlen);
+/* Deletes an exec'd process, or the init and with it the container (TaskDelete). */
+int task_delete_process(struct shim *shim, struct process *p, uint32_t *pid, uint32_t *exit_status,
+                        Google__Protobuf__Timestamp *exited_at, char *errbuf, size_t errlen);
+
+#endif
