@@ -24,6 +24,8 @@
 
 #include "error.h"
 #include "hooks.h"
+#include "intelrdt.h"
+#include "netdev.h"
 #include "security.h"
 #include "state.h"
 #include "sync.h"
@@ -108,6 +110,7 @@ void container_free(ctr_container *c)
         if (fds[i] >= 0)
             close(fds[i]);
     cgroup_free(c->cgroup);
+    intelrdt_free(c->rdt);
     if (c->own_spec)
         ctr_spec_free(c->spec);
     free(c->config_text);
@@ -185,6 +188,9 @@ int container_save(ctr_container *c, ctr_error **err)
                               "cgroup", cgroup ? cgroup : json_null(), "config", c->config_text);
     if (state == NULL)
         return error_set(err, ENOMEM, "state of container `%s`", c->id);
+    /* Optional keys, added after the fixed ones: what delete must undo of linux.intelRdt. */
+    if (c->rdt)
+        json_object_set_new(state, "intelRdt", intelrdt_to_json(c->rdt));
     int ret = state_write(c->state_fd, c->id, state, err);
     json_decref(state);
     return ret;
@@ -274,6 +280,9 @@ static int check_runnable(const struct ctr_spec *spec, ctr_error **err)
     if (spec->linux_.mount_label && *spec->linux_.mount_label)
         return error_set(err, EOPNOTSUPP, "linux.mountLabel `%s`: SELinux is not supported",
                          spec->linux_.mount_label);
+    /* config-linux.md: moving each network device must be possible; resctrl must be there. */
+    if (netdev_check(&spec->linux_, err) < 0 || intelrdt_check(&spec->linux_.intel_rdt, err) < 0)
+        return -1;
     return 0;
 }
 
@@ -384,6 +393,11 @@ static int create(ctr_container *c, const struct ctr_create_options *opts, ctr_e
     }
     c->is_child = true;
     c->start_time = process_start_time(c->init.pid);
+    /* The init waits at the exec barrier: what it execs and forks inherits its resctrl group. */
+    if (c->spec->linux_.intel_rdt.set &&
+        intelrdt_apply(INTELRDT_ROOT, &c->spec->linux_.intel_rdt, c->id, c->init.pid, &c->rdt,
+                       err) < 0)
+        return -1;
     if (container_save(c, err) < 0)
         return -1;
     container_unlock(c);
@@ -411,7 +425,12 @@ CTR_API int ctr_container_create(ctr_context *ctx, const char *id,
         spawn_abort(&c->init);
         if (c->cgroup)
             cgroup_destroy(steal_pointer(&c->cgroup), NULL);
-        if (c->state_fd >= 0 && !(err && *err && ctr_error_code(*err) == EEXIST))
+        if (c->rdt)
+            intelrdt_destroy(steal_pointer(&c->rdt), NULL);
+        /* state_fd is set only once the directory was made here: "already exists" never gets
+         * that far, and any other error, EEXIST included (a name taken, a group there), is ours
+         * to undo. */
+        if (c->state_fd >= 0)
             state_dir_remove(ctx->root_fd, id, NULL);
         error_wrap(err, "create container `%s`", id);
         container_free(c);
@@ -450,6 +469,9 @@ static int load_from_state(ctr_container *c, json_t *state, ctr_error **err)
         return error_set(err, ENOMEM, "container `%s`", c->id);
     if (!json_is_null(cgroup) && cgroup_from_json(cgroup, &c->cgroup, err) < 0)
         return error_wrap(err, "container `%s`: state.json", c->id);
+    json_t *rdt = json_object_get(state, "intelRdt");
+    if (rdt && intelrdt_from_json(rdt, &c->rdt, err) < 0)
+        return error_wrap(err, "container `%s`", c->id);
     /* A pidfd only for the init we recorded: if the pid was reused since, it names another
      * process and the start times differ. */
     if (process_start_time(c->init.pid) == c->start_time) {
@@ -596,6 +618,8 @@ CTR_API int ctr_container_delete(ctr_container *c, int force, ctr_error **err)
         ret = ctr_container_wait(c, NULL, err);
     if (ret == 0 && c->cgroup)
         ret = cgroup_destroy(steal_pointer(&c->cgroup), err);
+    if (ret == 0 && c->rdt)
+        ret = intelrdt_destroy(steal_pointer(&c->rdt), err);
     if (ret == 0 && c->state_fd >= 0)
         ret = state_dir_remove(c->ctx->root_fd, c->id, err);
     if (ret == 0)

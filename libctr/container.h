@@ -27,6 +27,7 @@ struct ctr_container {
     bool own_spec;
     char *config_text;             /* the config as created, kept in state.json ("config") */
     struct cgroup *cgroup;
+    struct intelrdt *rdt;          /* its resctrl groups (linux.intelRdt), or NULL */
     struct spawned_init init;      /* pid and pidfd always; sync_fd only while we created it */
     unsigned long long start_time; /* of the init, to tell it from a process reusing its pid */
     int state_fd;                  /* the state directory, or -1 when not recorded */

@@ -9,6 +9,7 @@
 
 #include "container.h"
 #include "error.h"
+#include "intelrdt.h"
 #include "security.h"
 #include "spawn.h"
 #include "state.h"
@@ -224,6 +225,10 @@ CTR_API int ctr_container_exec(ctr_container *c, const struct ctr_exec_options *
         };
         if (ret == 0)
             ret = spawn_init(&request, &process, err);
+        /* linux.intelRdt: the exec'd process joins the container's resctrl groups, as its init's
+         * children would, before it runs. */
+        if (ret == 0 && c->rdt && (ret = intelrdt_join(c->rdt, process.pid, err)) < 0)
+            spawn_abort(&process);
         container_unlock(c);
         if (ret == 0 && (ret = spawn_start(&process, err)) < 0)
             spawn_abort(&process);

@@ -144,12 +144,12 @@ static int make_node(const struct rootfs_context *ctx, int rootfd, const struct 
             return error_set(err, EEXIST, "a different file already exists at `%s`", n->path);
         if (remove_entry(sys, dirfd, name, n->path, err) < 0)
             return -1;
-        if (ctx->new_user_ns && n->type != S_IFIFO)
+        if (ctx->in_user_ns && n->type != S_IFIFO)
             return bind_host_node(sys, dirfd, name, n, err);
         if (sys->mknodat(dirfd, name, n->type | (n->mode & 0777), n->rdev) < 0)
             return error_set(err, errno, "mknod `%s`", n->path);
     }
-    if (ctx->new_user_ns && n->type != S_IFIFO)
+    if (ctx->in_user_ns && n->type != S_IFIFO)
         return 0; /* a host device bound in keeps the host's mode and owner */
 
     /* mknod honours the umask: set the mode (and owner) on the node by fd, not by name (opened

@@ -8,10 +8,12 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <linux/keyctl.h>
+#include <linux/netlink.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "mount.h"
 #include "namespaces.h"
 #include "paths.h"
 #include "rootfs.h"
@@ -46,11 +49,18 @@ static void reset_signals(void)
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static bool maps_container_root(const struct spec_id_mapping *maps, size_t count)
+/* Whether our user namespace maps id 0, read from /proc/self/uid_map or gid_map: the config's
+ * maps for a namespace we created, whatever its creator wrote for one joined by path. */
+static bool namespace_maps_root(const char *map_file)
 {
-    for (size_t i = 0; i < count; i++)
-        if (maps[i].container_id == 0 && maps[i].size > 0)
+    _cleanup_free_ char *text = NULL;
+    if (read_file_at(AT_FDCWD, map_file, &text, NULL, NULL) < 0)
+        return false;
+    for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        unsigned long inside, outside, count;
+        if (sscanf(line, "%lu %lu %lu", &inside, &outside, &count) == 3 && inside == 0 && count > 0)
             return true;
+    }
     return false;
 }
 
@@ -115,12 +125,74 @@ static int join_cgroup(void *opaque, ctr_error **err)
     return 0;
 }
 
-static int become_namespace_root(const struct spec_linux *linux_, ctr_error **err)
+/* linux.netDevices: the parent moves them in (netdev.h) once this process is in the container's
+ * network namespace, which it hands over with an rtnetlink socket made in it. */
+static int receive_net_devices(struct init_args *args, ctr_error **err)
+{
+    if (args->request->spec->linux_.net_devices_count == 0)
+        return 0;
+    /* The parent's SYNC_CGROUP_JOINED comes before any reply to us: take it first. */
+    if (await_cgroup(args, err) < 0)
+        return -1;
+    _cleanup_close_ int netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (netns < 0)
+        return error_set(err, errno, "linux.netDevices: open /proc/self/ns/net");
+    _cleanup_close_ int rtnl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (rtnl < 0)
+        return error_set(err, errno, "linux.netDevices: rtnetlink socket");
+    int fds[] = {netns, rtnl};
+    if (sync_send_fds(args->sync_fd, SYNC_NET_DEVICES, 0, fds, 2, err) < 0)
+        return -1;
+    /* The parent's error, if it fails, is its own: it kills us. */
+    return sync_expect(args->sync_fd, SYNC_NET_DEVICES_MOVED, NULL, err);
+}
+
+/* Idmapped binds in a container with a user namespace: inside it the kernel refuses to idmap the
+ * host's filesystems, so the parent prepares each tree on the user namespace sent to it and sends
+ * it back detached (mount.h, mount_prepare_idmapped()). trees[i] gets mounts[i]'s, or -1. */
+static int receive_idmapped_trees(struct init_args *args, int *trees, ctr_error **err)
+{
+    const struct ctr_spec *spec = args->request->spec;
+    bool any = false;
+    for (size_t i = 0; i < spec->mounts_count; i++) {
+        trees[i] = -1;
+        any = any || mount_is_idmapped_bind(&spec->mounts[i]);
+    }
+    if (!any || !spec->linux_.namespaces[NS_USER].present)
+        return 0;
+    if (await_cgroup(args, err) < 0)
+        return -1;
+    _cleanup_close_ int userns = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+    if (userns < 0)
+        return error_set(err, errno, "idmapped mounts: open /proc/self/ns/user");
+    if (sync_send_fds(args->sync_fd, SYNC_IDMAP_MOUNTS, 0, &userns, 1, err) < 0)
+        return -1;
+    for (;;) {
+        struct sync_msg msg;
+        int fd = -1;
+        size_t count = 0;
+        if (sync_receive_fds(args->sync_fd, &msg, &fd, 1, &count, err) < 0)
+            return -1;
+        if (msg.type == SYNC_IDMAP_DONE && count == 0)
+            return 0;
+        size_t i = (size_t)msg.value;
+        if (msg.type != SYNC_IDMAP_TREE || count != 1 || msg.value < 0 ||
+            i >= spec->mounts_count || trees[i] >= 0) {
+            if (count)
+                close(fd);
+            return error_set(err, EPROTO, "idmapped mounts: unexpected `%s` from the parent",
+                             msg.type ? sync_type_name(msg.type) : "end of stream");
+        }
+        trees[i] = fd;
+    }
+}
+
+static int become_namespace_root(ctr_error **err)
 {
     /* Files the runtime creates in the user namespace are owned by its root, and the set-up below
-     * runs with that identity (as runc's init does), if the maps give the container a root. */
-    if (!maps_container_root(linux_->uid_mappings, linux_->uid_mappings_count) ||
-        !maps_container_root(linux_->gid_mappings, linux_->gid_mappings_count))
+     * runs with that identity (as runc's init does), if the maps give the container a root; else
+     * our ids are unmapped there and creating a file fails with EOVERFLOW. */
+    if (!namespace_maps_root("/proc/self/uid_map") || !namespace_maps_root("/proc/self/gid_map"))
         return 0;
     if (setresgid(0, 0, 0) < 0)
         return error_set(err, errno, "setresgid(0) in the user namespace");
@@ -395,8 +467,14 @@ static int setup_create(struct init_args *args, char **executable, ctr_error **e
     /* The general path may fork the init below: the cgroup is joined before. */
     if (!args->namespaces_created && (await_cgroup(args, err) < 0 || enter_namespaces(args, err) < 0))
         return -1;
-    bool new_user_ns = linux_->namespaces[NS_USER].present && !linux_->namespaces[NS_USER].path;
-    if (new_user_ns && become_namespace_root(linux_, err) < 0)
+    bool in_user_ns = linux_->namespaces[NS_USER].present;
+    if (in_user_ns && become_namespace_root(err) < 0)
+        return -1;
+    /* Before the sysctls: net.ipv4.conf.<device>.* may name a device moved in. */
+    _cleanup_free_ int *idmapped_trees = calloc(spec->mounts_count + 1, sizeof(int));
+    if (idmapped_trees == NULL)
+        return error_set(err, ENOMEM, "mounts");
+    if (receive_net_devices(args, err) < 0 || receive_idmapped_trees(args, idmapped_trees, err) < 0)
         return -1;
     if (process->exec_cpu_affinity.initial &&
         process_set_cpu_affinity(process->exec_cpu_affinity.initial,
@@ -415,17 +493,24 @@ static int setup_create(struct init_args *args, char **executable, ctr_error **e
         .bundle = request->bundle,
         .rootfs = request->rootfs,
         .cgroup = request->cgroup,
-        .new_user_ns = new_user_ns,
+        .in_user_ns = in_user_ns,
         .new_cgroup_ns = linux_->namespaces[NS_CGROUP].present,
         .new_net_ns = linux_->namespaces[NS_NETWORK].present,
         .console_fd = -1,
+        .idmapped_trees = idmapped_trees,
         .no_pivot = request->no_pivot,
         .before_cgroup_mount = join_cgroup,
         .after_mounts = console_after_mounts,
         .before_pivot = hooks_before_pivot,
         .opaque = args,
     };
-    if (rootfs_prepare(&rootfs, err) < 0 || join_cgroup(args, err) < 0)
+    int rc = rootfs_prepare(&rootfs, err);
+    /* CVE-2024-21626: no host fd may survive into the container; these are trees of host paths
+     * (O_CLOEXEC as well). */
+    for (size_t i = 0; i < spec->mounts_count; i++)
+        if (idmapped_trees[i] >= 0)
+            close(idmapped_trees[i]);
+    if (rc < 0 || join_cgroup(args, err) < 0)
         return -1;
     if (setup_process(args, executable, err) < 0)
         return -1;

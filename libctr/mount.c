@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -394,21 +396,10 @@ static int write_id_map(pid_t pid, const char *file, const struct spec_id_mappin
     return write_file(path, buf, used, err);
 }
 
-/* A user namespace fd carrying the mount's mappings. A short-lived child is created in a new user
- * namespace; we write its maps and keep a reference to the namespace, then let the child go. */
-static int idmap_userns(const struct rootfs_context *ctx, const struct spec_mount *m,
-                        const char *label, ctr_error **err)
+/* A user namespace fd carrying the mount's own mappings. A short-lived child is created in a new
+ * user namespace; we write its maps and keep a reference to the namespace, then let it go. */
+static int userns_of_mappings(const struct spec_mount *m, const char *label, ctr_error **err)
 {
-    if (m->uid_mappings_count == 0 && m->gid_mappings_count == 0) {
-        /* No mappings of its own: the container's user namespace is the idmap (we are in it). */
-        if (!ctx->new_user_ns)
-            return error_set(err, EINVAL, "%s: idmap needs uidMappings and gidMappings", label);
-        int fd = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
-        return fd >= 0 ? fd : error_set(err, errno, "%s: open /proc/self/ns/user", label);
-    }
-    if (m->uid_mappings_count == 0 || m->gid_mappings_count == 0)
-        return error_set(err, EINVAL, "%s: idmap needs both uidMappings and gidMappings", label);
-
     int hold[2];
     if (pipe2(hold, O_CLOEXEC) < 0)
         return error_set(err, errno, "%s: idmap", label);
@@ -454,12 +445,31 @@ static int idmap_userns(const struct rootfs_context *ctx, const struct spec_moun
     return nsfd;
 }
 
-/* A bind with idmap/ridmap: clone the source tree detached, idmap it, then attach it. */
-static int mount_idmapped(const struct rootfs_context *ctx, const struct spec_mount *m,
-                          const char *source, int target, const char *label, ctr_error **err)
+/* The user namespace that idmaps `m`: one with its own mappings (config.md: they convert the ids
+ * of the source filesystem, containerID, into those seen through the mount, hostID), else the
+ * container's, `container_userns` (-1 when it has none). */
+static int idmap_userns(const struct spec_mount *m, int container_userns, const char *label,
+                        ctr_error **err)
 {
-    const struct sys_ops *sys = ctx->sys;
-    _cleanup_close_ int userns = idmap_userns(ctx, m, label, err);
+    if (m->uid_mappings_count == 0 && m->gid_mappings_count == 0) {
+        if (container_userns < 0)
+            return error_set(err, EINVAL, "%s: idmap needs uidMappings and gidMappings", label);
+        if (ioctl(container_userns, NS_GET_NSTYPE) != CLONE_NEWUSER)
+            return error_set(err, EINVAL, "%s: idmap: not a user namespace", label);
+        int fd = fcntl(container_userns, F_DUPFD_CLOEXEC, 0);
+        return fd >= 0 ? fd : error_set(err, errno, "%s: idmap", label);
+    }
+    if (m->uid_mappings_count == 0 || m->gid_mappings_count == 0)
+        return error_set(err, EINVAL, "%s: idmap needs both uidMappings and gidMappings", label);
+    return userns_of_mappings(m, label, err);
+}
+
+/* The detached tree of a bind with idmap/ridmap: `source` cloned (with its submounts for rbind),
+ * then idmapped (the submounts too for ridmap). Only a detached mount can be idmapped. */
+static int idmapped_tree(const struct sys_ops *sys, const struct spec_mount *m, const char *source,
+                         int container_userns, const char *label, ctr_error **err)
+{
+    _cleanup_close_ int userns = idmap_userns(m, container_userns, label, err);
     if (userns < 0)
         return -1;
     unsigned tree_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m->flags & MS_REC) ? AT_RECURSIVE : 0);
@@ -468,51 +478,99 @@ static int mount_idmapped(const struct rootfs_context *ctx, const struct spec_mo
         return error_set(err, errno, "%s", label);
     struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
     unsigned at = AT_EMPTY_PATH | (m->recursive_idmap ? AT_RECURSIVE : 0);
-    if (sys->mount_setattr(tree, "", at, &attr, sizeof(attr)) < 0) {
-        int saved = errno;
-        /* Idmapping needs CAP_SYS_ADMIN over the filesystem's own user namespace, which a
-         * container init in a user namespace does not have: that must be done from outside. */
-        return error_set(err, saved, "%s: idmap%s", label,
-                         ctx->new_user_ns && saved == EPERM
-                             ? " (from inside the container's user namespace; preparing idmapped"
-                               " mounts outside it is not supported yet)"
-                             : "");
-    }
-    if (sys->move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    if (sys->mount_setattr(tree, "", at, &attr, sizeof(attr)) < 0)
+        return error_set(err, errno, "%s: idmap", label);
+    return steal_fd(&tree);
+}
+
+/* In the init of a container without a user namespace, which may idmap the host's filesystems
+ * (for one with a user namespace the runtime prepares the tree: mount_prepare_idmapped()). */
+static int mount_idmapped(const struct rootfs_context *ctx, const struct spec_mount *m,
+                          const char *source, int target, const char *label, ctr_error **err)
+{
+    _cleanup_close_ int own_userns = -1;
+    if (ctx->in_user_ns && (own_userns = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC)) < 0)
+        return error_set(err, errno, "%s: open /proc/self/ns/user", label);
+    _cleanup_close_ int tree = idmapped_tree(ctx->sys, m, source, own_userns, label, err);
+    if (tree < 0)
+        return -1;
+    if (ctx->sys->move_mount(tree, "", target, "",
+                             MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
         return error_set(err, errno, "%s", label);
     return 0;
 }
 
-/* ---- one entry --------------------------------------------------------------------------------- */
-
-static int bind_entry(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m,
-                      const char *label, ctr_error **err)
+bool mount_is_idmapped_bind(const struct spec_mount *m)
 {
-    const struct sys_ops *sys = ctx->sys;
-    if (m->source == NULL)
-        return error_set(err, EINVAL, "%s: a bind mount needs a source", label);
-    /* config.md "Mounts": bind sources are absolute or relative to the bundle. */
-    _cleanup_free_ char *source = NULL;
-    if (m->source[0] != '/' && ctx->bundle != NULL) {
-        if (asprintf(&source, "%s/%s", ctx->bundle, m->source) < 0)
+    return is_bind(m) && (m->idmap || m->recursive_idmap);
+}
+
+/* config.md "Mounts": bind sources are absolute or relative to the bundle. */
+static char *bind_source(const char *bundle, const struct spec_mount *m)
+{
+    char *source = NULL;
+    if (m->source[0] != '/' && bundle != NULL) {
+        if (asprintf(&source, "%s/%s", bundle, m->source) < 0)
             source = NULL;
     } else {
         source = strdup(m->source);
     }
+    return source;
+}
+
+int mount_prepare_idmapped(const struct sys_ops *sys, const struct spec_mount *m, size_t index,
+                           const char *bundle, int container_userns, ctr_error **err)
+{
+    _cleanup_free_ char *label = mount_label(m, index);
+    if (label == NULL)
+        return error_set(err, ENOMEM, "mounts[%zu]", index);
+    if (m->source == NULL)
+        return error_set(err, EINVAL, "%s: a bind mount needs a source", label);
+    _cleanup_free_ char *source = bind_source(bundle, m);
     if (source == NULL)
         return error_set(err, ENOMEM, "%s", label);
+    return idmapped_tree(sys, m, source, container_userns, label, err);
+}
+
+/* ---- one entry --------------------------------------------------------------------------------- */
+
+/* `tree`: the entry's detached idmapped tree, prepared by the runtime, or -1. */
+static int bind_entry(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m,
+                      int tree, const char *label, ctr_error **err)
+{
+    const struct sys_ops *sys = ctx->sys;
+    if (m->source == NULL)
+        return error_set(err, EINVAL, "%s: a bind mount needs a source", label);
+    _cleanup_free_ char *source = NULL;
     struct stat st;
-    if (stat(source, &st) < 0)
-        return error_set(err, errno, "%s: source `%s`", label, source);
+    if (tree >= 0) {
+        /* The runtime resolved the source already: in a user namespace this process may not
+         * even be allowed to reach it. */
+        if (fstat(tree, &st) < 0)
+            return error_set(err, errno, "%s: the prepared idmapped mount", label);
+    } else {
+        if ((source = bind_source(ctx->bundle, m)) == NULL)
+            return error_set(err, ENOMEM, "%s", label);
+        if (stat(source, &st) < 0)
+            return error_set(err, errno, "%s: source `%s`", label, source);
+    }
 
     /* A file is bound onto a file, anything else onto a directory. */
     enum paths_kind kind = S_ISDIR(st.st_mode) ? PATHS_DIR : PATHS_FILE;
     _cleanup_close_ int target = paths_create(sys, rootfd, m->destination, kind, 0644, err);
     if (target < 0)
         return error_wrap(err, "%s", label);
-    int rc = m->idmap || m->recursive_idmap
-                 ? mount_idmapped(ctx, m, source, target, label, err)
-                 : mount_bind(sys, source, target, m->flags, label, err);
+    int rc;
+    if (tree >= 0) {
+        rc = sys->move_mount(tree, "", target, "",
+                             MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        if (rc < 0)
+            error_set(err, errno, "%s: attach the idmapped mount", label);
+    } else if (m->idmap || m->recursive_idmap) {
+        rc = mount_idmapped(ctx, m, source, target, label, err);
+    } else {
+        rc = mount_bind(sys, source, target, m->flags, label, err);
+    }
     if (rc < 0)
         return -1;
     /* A bind takes the source's flags; ro, nosuid... take a remount of the new mount. */
@@ -629,13 +687,20 @@ int mount_finish(const struct rootfs_context *ctx, int rootfd, const struct spec
     return 0;
 }
 
-int mount_entry(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m,
-                const char *label, ctr_error **err)
+int mount_entry_with_tree(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m,
+                          int tree, const char *label, ctr_error **err)
 {
     if (m->destination == NULL || paths_equal(m->destination, "/"))
         return error_set(err, EINVAL, "%s: the destination must be a path below the root", label);
-    int rc = is_bind(m) ? bind_entry(ctx, rootfd, m, label, err) : fs_entry(ctx, rootfd, m, label, err);
+    int rc = is_bind(m) ? bind_entry(ctx, rootfd, m, tree, label, err)
+                        : fs_entry(ctx, rootfd, m, label, err);
     if (rc < 0)
         return -1;
     return mount_finish(ctx, rootfd, m, label, err);
+}
+
+int mount_entry(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m,
+                const char *label, ctr_error **err)
+{
+    return mount_entry_with_tree(ctx, rootfd, m, -1, label, err);
 }

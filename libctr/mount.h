@@ -10,6 +10,7 @@
 #ifndef LIBCTR_MOUNT_H
 #define LIBCTR_MOUNT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/mount.h>
 
@@ -64,6 +65,22 @@ int mount_bind(const struct sys_ops *sys, const char *source, int fd, unsigned l
  * tmpcopyup and idmap, then applies mount_finish(). */
 int mount_entry(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m,
                 const char *label, ctr_error **err);
+
+/* mount_entry() for a bind whose idmapped tree the runtime prepared (mount_prepare_idmapped()):
+ * `tree` is attached at the destination instead of a mount of the source. -1: none. */
+int mount_entry_with_tree(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m,
+                          int tree, const char *label, ctr_error **err);
+
+/* A bind with idmap or ridmap (an idmap on any other mount is refused by mount_entry()). */
+bool mount_is_idmapped_bind(const struct spec_mount *m);
+
+/* In the runtime, for a container with a user namespace: there the init cannot idmap a mount of
+ * the host's filesystems (mount_setattr(MOUNT_ATTR_IDMAP) wants CAP_SYS_ADMIN over the user
+ * namespace the filesystem belongs to, the host's), so the runtime does it. Returns the detached
+ * tree of bind mounts[index] (source relative to `bundle`), idmapped with its own mappings, else
+ * with the container's user namespace `container_userns`; the init attaches it. */
+int mount_prepare_idmapped(const struct sys_ops *sys, const struct spec_mount *m, size_t index,
+                           const char *bundle, int container_userns, ctr_error **err);
 
 /* The last steps of every entry: its recursive attributes (mount_setattr(AT_RECURSIVE) for rro,
  * rnosuid...) and its propagation (shared, slave, private, unbindable, and their r- forms), both

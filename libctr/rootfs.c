@@ -176,7 +176,9 @@ static int mount_all(const struct rootfs_context *ctx, int rootfd, ctr_error **e
         bool cgroup = m->type && strcmp(m->type, "cgroup") == 0 && !m->is_bind && !(m->flags & MS_BIND);
         if (cgroup && ctx->before_cgroup_mount && ctx->before_cgroup_mount(ctx->opaque, err) < 0)
             return -1;
-        int rc = cgroup ? cgroup_entry(ctx, rootfd, m, label, err) : mount_entry(ctx, rootfd, m, label, err);
+        int tree = ctx->idmapped_trees ? ctx->idmapped_trees[i] : -1;
+        int rc = cgroup ? cgroup_entry(ctx, rootfd, m, label, err)
+                        : mount_entry_with_tree(ctx, rootfd, m, tree, label, err);
         if (rc < 0 || (cgroup && mount_finish(ctx, rootfd, m, label, err) < 0))
             return -1;
     }

@@ -19,10 +19,14 @@ struct rootfs_context {
     const char *rootfs;              /* absolute host path of root.path */
     const char *bundle;              /* relative bind sources are taken from here; NULL = cwd */
     const struct cgroup *cgroup;     /* for `cgroup` mounts; NULL if the container has none */
-    bool new_user_ns;                /* in a user namespace of its own: devices are bind-mounted */
+    bool in_user_ns;                 /* in a user namespace (created or joined), not the host's:
+                                      * mknod is impossible there, devices are bind-mounted */
     bool new_cgroup_ns;              /* `cgroup` mounts are fresh cgroupfs mounts, not binds */
     bool new_net_ns;                 /* sysfs can be mounted fresh (else it is bound from the host) */
     int console_fd;                  /* the pty slave for /dev/console, or -1 */
+    /* NULL, or one fd per entry of spec->mounts: the detached idmapped tree the runtime prepared
+     * for it (mount_prepare_idmapped()), or -1. The caller keeps and closes them. */
+    const int *idmapped_trees;
     bool no_pivot;                   /* MS_MOVE + chroot instead of pivot_root */
     /* Called once before the first `cgroup` mount (may be NULL): the init uses it to wait until
      * it is in its cgroup and to enter its cgroup namespace, so a fresh cgroup mount is rooted

@@ -15,7 +15,9 @@
 
 #include "hooks.h"
 #include "init.h"
+#include "mount.h"
 #include "namespaces.h"
+#include "netdev.h"
 #include "sync.h"
 #include "terminal.h"
 #include "util.h"
@@ -128,6 +130,16 @@ static int send_to_init(const struct spawned_init *init, const struct spawn_requ
     return -1;
 }
 
+static int send_to_init_fds(const struct spawned_init *init, const struct spawn_request *request,
+                            enum sync_type type, int64_t value, const int *fds, size_t count,
+                            ctr_error **err)
+{
+    if (sync_send_fds(init->sync_fd, type, value, fds, count, err) == 0)
+        return 0;
+    explain_init_failure(init, request, err);
+    return -1;
+}
+
 /* prestart (deprecated, but still run: podman and docker use it for networking) and createRuntime
  * hooks, in the runtime's namespaces; their failure fails the create (runtime.md "Lifecycle"). */
 static int run_create_runtime_hooks(const struct spawn_request *request, pid_t pid, ctr_error **err)
@@ -145,14 +157,58 @@ static int run_create_runtime_hooks(const struct spawn_request *request, pid_t p
     return 0;
 }
 
+/* SYNC_IDMAP_MOUNTS: each idmapped bind's detached tree, made here on the init's user namespace
+ * `userns` (or the mount's own mappings), sent back to be attached (mount.h). */
+static int send_idmapped_trees(const struct spawn_request *request,
+                               const struct spawned_init *init, int userns, ctr_error **err)
+{
+    const struct ctr_spec *spec = request->spec;
+    for (size_t i = 0; i < spec->mounts_count; i++) {
+        if (!mount_is_idmapped_bind(&spec->mounts[i]))
+            continue;
+        _cleanup_close_ int tree = mount_prepare_idmapped(&sys_real, &spec->mounts[i], i,
+                                                          request->bundle, userns, err);
+        if (tree < 0 ||
+            send_to_init_fds(init, request, SYNC_IDMAP_TREE, (int64_t)i, &tree, 1, err) < 0)
+            return -1;
+    }
+    return send_to_init(init, request, SYNC_IDMAP_DONE, 0, err);
+}
+
+/* The stages where the init hands over fds of its namespaces (sync.h); the fds are closed here. */
+static int serve_with_fds(const struct spawn_request *request, const struct spawned_init *init,
+                          const struct sync_msg *msg, int *fds, size_t count, ctr_error **err)
+{
+    int rc;
+    if (msg->type == SYNC_NET_DEVICES && count == 2)
+        rc = netdev_move_all(&request->spec->linux_, fds[0], fds[1], err) < 0
+                 ? -1
+                 : send_to_init(init, request, SYNC_NET_DEVICES_MOVED, 0, err);
+    else if (msg->type == SYNC_IDMAP_MOUNTS && count == 1)
+        rc = send_idmapped_trees(request, init, fds[0], err);
+    else
+        rc = error_set(err, EPROTO, "`%s` from the container init with %zu fd(s)",
+                       sync_type_name(msg->type), count);
+    for (size_t i = 0; i < count; i++)
+        close(fds[i]);
+    return rc;
+}
+
 /* Parent side of the handshake, from PARENT_READY until the init waits at the barrier. */
 static int drive_handshake(const struct spawn_request *request, struct spawned_init *init,
                            pid_t *intermediate, ctr_error **err)
 {
     for (;;) {
         struct sync_msg msg;
-        if (sync_receive(init->sync_fd, &msg, err) < 0)
+        int fds[SYNC_FDS_MAX];
+        size_t count = 0;
+        if (sync_receive_fds(init->sync_fd, &msg, fds, SYNC_FDS_MAX, &count, err) < 0)
             return -1;
+        if (count || msg.type == SYNC_NET_DEVICES || msg.type == SYNC_IDMAP_MOUNTS) {
+            if (serve_with_fds(request, init, &msg, fds, count, err) < 0)
+                return -1;
+            continue;
+        }
         switch (msg.type) {
         case 0:
             return init_died(init, request, err);

@@ -17,6 +17,20 @@
  *   SYNC_USERNS_MAPPED ----------------------->
  *                      <----------------------- SYNC_INIT_PID (only if a pid namespace needed a
  *                                               second process: value = the real init's pid)
+ *                                               (before the two stages below it takes
+ *                                               SYNC_CGROUP_JOINED: no reply queues behind it)
+ *                      <----------------------- SYNC_NET_DEVICES + its network namespace and an
+ *                                               rtnetlink socket in it (SCM_RIGHTS), only with
+ *                                               linux.netDevices
+ *   moves them in (netdev.c)
+ *   SYNC_NET_DEVICES_MOVED ------------------->
+ *                      <----------------------- SYNC_IDMAP_MOUNTS + its user namespace
+ *                                               (SCM_RIGHTS), only with a user namespace and
+ *                                               idmap/ridmap binds
+ *   open_tree + MOUNT_ATTR_IDMAP (mount.c)
+ *   SYNC_IDMAP_TREE (value: the index in
+ *   `mounts`) + the detached tree, one each -->
+ *   SYNC_IDMAP_DONE -------------------------->
  *                                               mounts; with a terminal and no console
  *                      <----------------------- SYNC_CONSOLE + the pty master (SCM_RIGHTS)
  *                      <----------------------- SYNC_CREATE_HOOKS (only if there are prestart,
@@ -27,6 +41,8 @@
  *                                               createContainer hooks, pivot_root,
  *                                               process set-up, capabilities
  *                      <----------------------- SYNC_INIT_CREATED (waits at the exec barrier)
+ *   (create, container.c: the init joins its
+ *   resctrl groups, linux.intelRdt)
  *   SYNC_PARENT_START ------------------------>     (or SYNC_PARENT_DETACH: the init then
  *                                                   waits for SYNC_PARENT_START from a
  *                                                   `start` connecting to its listening socket)
@@ -41,6 +57,7 @@
 #ifndef LIBCTR_SYNC_H
 #define LIBCTR_SYNC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -58,7 +75,20 @@ enum sync_type {
     SYNC_PARENT_START,       /* parent (or `start`): exec the container process now */
     SYNC_PARENT_DETACH,      /* parent: I go away; wait for `start` on the listening socket */
     SYNC_INIT_ERROR,         /* init: a step failed: `code` = errno, text = message */
+    /* Appended, so the values above stay what an init of an earlier build expects from `start`. */
+    SYNC_NET_DEVICES,        /* init: move linux.netDevices into my network namespace; its fd and
+                              * an rtnetlink socket made in it are attached (the parent cannot
+                              * open a socket there itself without setns()) */
+    SYNC_NET_DEVICES_MOVED,  /* parent: they are in, named, with their addresses, and up */
+    SYNC_IDMAP_MOUNTS,       /* init: my user namespace is attached: prepare the idmapped binds
+                              * (inside it the kernel refuses MOUNT_ATTR_IDMAP on the host's
+                              * filesystems: that needs CAP_SYS_ADMIN over their user namespace) */
+    SYNC_IDMAP_TREE,         /* parent: the detached, idmapped tree of mounts[value] is attached */
+    SYNC_IDMAP_DONE,         /* parent: every idmapped bind was sent */
 };
+
+/* The most fds one message carries. */
+enum { SYNC_FDS_MAX = 2 };
 
 /* The longest error text carried; longer messages are cut. */
 enum { SYNC_TEXT_MAX = 4000 };
@@ -77,9 +107,22 @@ int sync_send(int fd, enum sync_type type, int64_t value, ctr_error **err);
 /* Sends `error` as SYNC_INIT_ERROR. Best effort: the init exits right after either way. */
 void sync_send_error(int fd, const ctr_error *error);
 
+/* Sends a message with `count` (<= SYNC_FDS_MAX) fds attached (SCM_RIGHTS); they stay open here. */
+int sync_send_fds(int fd, enum sync_type type, int64_t value, const int *fds, size_t count,
+                  ctr_error **err);
+
 /* Receives one message into *msg. End of stream is *msg->type == 0 (and returns 0).
- * A SYNC_INIT_ERROR is returned as the error it carries (-1). */
+ * A SYNC_INIT_ERROR is returned as the error it carries (-1). Fds attached to it are dropped. */
 int sync_receive(int fd, struct sync_msg *msg, ctr_error **err);
+
+/* sync_receive() keeping up to SYNC_FDS_MAX attached fds (O_CLOEXEC) in fds[], *count of them;
+ * the caller closes them. More than `max` is an error (and none is kept). */
+int sync_receive_fds(int fd, struct sync_msg *msg, int *fds, size_t max, size_t *count,
+                     ctr_error **err);
+
+/* sync_expect() of a message that carries exactly `count` fds. */
+int sync_expect_fds(int fd, enum sync_type expected, int64_t *value, int *fds, size_t count,
+                    ctr_error **err);
 
 /* Receives one message and requires it to be `expected`; `value` (may be NULL) gets its value. */
 int sync_expect(int fd, enum sync_type expected, int64_t *value, ctr_error **err);

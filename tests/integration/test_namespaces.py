@@ -205,3 +205,36 @@ def test_cgroup_namespace_shows_the_containers_cgroups_as_root(bundle, run):
     assert lines
     paths = {line.split(":", 2)[2] for line in lines}
     assert paths == {"/"}, lines
+
+
+def test_user_namespace_joined_by_path_makes_its_root_the_container_root(run, bundle, test_dir):
+    """A user namespace joined by path has maps its creator wrote; the container's process runs as
+    that namespace's root (and the runtime creates its files as it), as with one it creates."""
+    import subprocess
+    ns_file = test_dir / "userns"
+    ns_file.touch()
+    # A process in a new user namespace, whose maps we (root outside) write, bound to a file.
+    holder = subprocess.Popen(["unshare", "--user", "sh", "-c", "echo ready; exec sleep 100"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "ready\n"  # it is in its new user namespace now
+        ns = f"/proc/{holder.pid}/ns/user"
+        with open(f"/proc/{holder.pid}/uid_map", "w") as f:
+            f.write("0 100000 65536\n")
+        with open(f"/proc/{holder.pid}/gid_map", "w") as f:
+            f.write("0 100000 65536\n")
+        subprocess.run(["mount", "--bind", ns, str(ns_file)], check=True)
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    try:
+        b = bundle().shell("id -u; id -g; cat /proc/self/uid_map")
+        b.add_namespace("user", path=str(ns_file))
+        result = run(b)
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.split("\n")
+        assert lines[0] == "0" and lines[1] == "0"
+        assert lines[2].split() == ["0", "100000", "65536"]
+    finally:
+        subprocess.run(["umount", str(ns_file)], check=False)

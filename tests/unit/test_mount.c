@@ -674,7 +674,7 @@ static void test_default_devices_and_links(void **state)
 static void test_devices_in_user_namespace_are_bound(void **state)
 {
     struct fixture *f = *state;
-    f->ctx.new_user_ns = true;
+    f->ctx.in_user_ns = true;
     run_ok(f);
     /* No device node is made: empty files stand in as bind targets. */
     for (size_t i = 0; i < rec.n; i++)
