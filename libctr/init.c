@@ -15,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "exec.h"
 #include "hooks.h"
 #include "mount.h"
 #include "namespaces.h"
@@ -371,7 +373,8 @@ static int close_runtime_fds(const struct init_args *args, ctr_error **err)
         return error_set(err, errno, "close_range: mark the runtime's fds close-on-exec");
     for (unsigned i = 0; i < request->preserve_fds; i++) {
         int fd = 3 + (int)i;
-        if (fd == args->sync_fd || fd == request->listen_fd || fd == args->console_slave)
+        if (fd == args->sync_fd || fd == request->listen_fd || fd == args->console_slave ||
+            fd == args->trampoline_fd)
             continue;
         if (fcntl(fd, F_SETFD, 0) < 0 && errno != EBADF)
             return error_set(err, errno, "keep fd %d open (preserve-fds)", fd);
@@ -395,6 +398,9 @@ static int setup_process(struct init_args *args, char **executable, ctr_error **
         process_set_memory_policy(&spec->linux_, err) < 0)
         return -1;
     if (process_set_umask_and_cwd(process, err) < 0)
+        return -1;
+    /* Before seccomp and the privilege drop, either of which may forbid making it. */
+    if (exec_trampoline_create(&args->trampoline_fd, err) < 0)
         return -1;
     if (drop_privileges(spec, err) < 0)
         return -1;
@@ -434,6 +440,30 @@ static int wait_for_start(struct init_args *args, ctr_error **err)
     return 0;
 }
 
+/* With no_new_privs the filter is loaded as late as possible: by the exec trampoline, right
+ * before the final execve (exec.h), from the BPF program written here. A filter with
+ * SCMP_ACT_NOTIFY is loaded here instead: its listener is handed on by the runtime. */
+static int prepare_late_seccomp(struct init_args *args, const struct spec_seccomp *seccomp,
+                                ctr_error **err)
+{
+    if (seccomp->uses_notify)
+        return seccomp_apply_spec(seccomp, NULL, err);
+    int fd = memfd_create("ctr-seccomp", MFD_CLOEXEC);
+    if (fd < 0)
+        return error_set(err, errno, "linux.seccomp: memfd for the filter");
+    if (seccomp_export_bpf_spec(seccomp, fd, &args->filter_flags, err) < 0) {
+        close(fd);
+        return -1;
+    }
+    if (lseek(fd, 0, SEEK_SET) < 0) {
+        int saved = errno;
+        close(fd);
+        return error_set(err, saved, "linux.seccomp: rewind the filter's memfd");
+    }
+    args->filter_fd = fd;
+    return 0;
+}
+
 static int finish_and_exec_prepare(struct init_args *args, ctr_error **err)
 {
     const struct ctr_spec *spec = args->request->spec;
@@ -444,7 +474,7 @@ static int finish_and_exec_prepare(struct init_args *args, ctr_error **err)
         run_hooks_here(args, &spec->hooks.start_container, "startContainer", "created", err) < 0)
         return -1;
     if (spec->linux_.has_seccomp && process->no_new_privileges &&
-        seccomp_apply_spec(&spec->linux_.seccomp, NULL, err) < 0)
+        prepare_late_seccomp(args, &spec->linux_.seccomp, err) < 0)
         return -1;
     if (process->exec_cpu_affinity.final &&
         process_set_cpu_affinity(process->exec_cpu_affinity.final, "process.execCPUAffinity.final",
@@ -562,6 +592,8 @@ _Noreturn void init_main(struct init_args *args)
      * the container may ptrace it or open its /proc files. execve makes it dumpable again. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     args->console_slave = -1;
+    args->trampoline_fd = -1;
+    args->filter_fd = -1;
     ctr_error *err = NULL;
     char *executable = NULL;
     int ret = args->request->mode == SPAWN_EXEC ? setup_exec(args, &executable, &err)
@@ -574,7 +606,8 @@ _Noreturn void init_main(struct init_args *args)
         error_set(&err, ENOMEM, "process.env");
         fail(args->sync_fd, err);
     }
-    execve(executable, process->args.items, env);
-    error_set(&err, errno, "exec `%s`", executable);
+    exec_through_trampoline(args->trampoline_fd, args->sync_fd, args->filter_fd,
+                            args->filter_flags, executable, process->args.items, env);
+    error_set(&err, errno, "exec `%s` through the exec trampoline", executable);
     fail(args->sync_fd, err);
 }

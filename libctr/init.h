@@ -22,6 +22,9 @@ struct init_args {
     bool cgroupns_done;      /* and the cgroup namespace made, if the config asks for one */
     pid_t host_pid;          /* the init's pid on the host (from SYNC_HOOKS_DONE), for hooks */
     int console_slave;       /* the pty slave when process.terminal, else -1 */
+    int trampoline_fd;       /* the sealed exec trampoline (exec.h), made before seccomp */
+    int filter_fd;           /* the seccomp BPF program the trampoline loads, or -1 */
+    unsigned filter_flags;   /* its seccomp(2) flags */
 };
 
 /* Never returns: execs the container process or reports the failure on sync_fd and exits. */

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -244,6 +245,26 @@ int seccomp_apply_spec(const struct spec_seccomp *seccomp, int *listener_fd, ctr
         else
             close(fd);
     }
+    return 0;
+}
+
+int seccomp_export_bpf_spec(const struct spec_seccomp *seccomp, int fd, unsigned *flags,
+                            ctr_error **err)
+{
+    _cleanup_filter_ scmp_filter_ctx ctx = NULL;
+    bool added_notify;
+    if (build_filter(seccomp, &ctx, &added_notify, err) < 0)
+        return -1;
+    if (added_notify)
+        return error_set(err, EINVAL, "linux.seccomp: a filter with SCMP_ACT_NOTIFY is loaded by "
+                                      "the runtime, which hands its listener on");
+    int rc = seccomp_export_bpf(ctx, fd);
+    if (rc < 0)
+        return error_set(err, -rc, "linux.seccomp: export the filter");
+    /* What seccomp_load would pass for these attributes (set_flags): the loader is the exec
+     * trampoline, which has no libseccomp. */
+    *flags = (seccomp->flag_log ? SECCOMP_FILTER_FLAG_LOG : 0) |
+             (seccomp->flag_spec_allow ? SECCOMP_FILTER_FLAG_SPEC_ALLOW : 0);
     return 0;
 }
 

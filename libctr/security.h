@@ -31,6 +31,13 @@ int seccomp_apply_spec(const struct spec_seccomp *seccomp, int *listener_fd, ctr
  * (pseudo filter code), for tests and for debugging a profile. */
 int seccomp_export_spec(const struct spec_seccomp *seccomp, int fd, ctr_error **err);
 
+/* Builds the filter and writes it to `fd` as the raw BPF program the kernel loads, with the
+ * seccomp(2) flags to load it with in *flags: for the exec trampoline, which loads it last thing
+ * before the final execve when no_new_privs is set (so the filter only ever sees that execve, as
+ * runc's does). Refused for filters with SCMP_ACT_NOTIFY, whose listener the runtime hands on. */
+int seccomp_export_bpf_spec(const struct spec_seccomp *seccomp, int fd, unsigned *flags,
+                            ctr_error **err);
+
 /* process.c ---------------------------------------------------------------------------------- */
 
 /* open(2) of one of the calling process's own /proc/self files, also once it has become root of a

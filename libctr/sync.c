@@ -149,6 +149,8 @@ int sync_receive_fds(int fd, struct sync_msg *msg, int *fds, size_t max, size_t 
         msg->text[text_len < SYNC_TEXT_MAX ? text_len : SYNC_TEXT_MAX - 1] = '\0';
         if (text_len == 0)
             msg->text[0] = '\0';
+        if (msg->value == SYNC_ERROR_WITH_ERRNO_TEXT)
+            return error_set(err, msg->code, "%s", msg->text);
         return error_from_message(err, msg->code, msg->text);
     }
     for (size_t i = 0; i < got; i++)

@@ -93,6 +93,10 @@ enum { SYNC_FDS_MAX = 2 };
 /* The longest error text carried; longer messages are cut. */
 enum { SYNC_TEXT_MAX = 4000 };
 
+/* `value` of a SYNC_INIT_ERROR whose text still needs ": <description of code>" appended: sent by
+ * the exec trampoline (exec_trampoline.c), which has no strerror. */
+enum { SYNC_ERROR_WITH_ERRNO_TEXT = 1 };
+
 struct sync_msg {
     uint32_t type;
     int32_t code;
