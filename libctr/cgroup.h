@@ -49,7 +49,9 @@ int cgroup_create(const struct ctr_spec *spec, const char *id, struct cgroup **o
 struct cgroup_options {
     /* `--systemd-cgroup`: linux.cgroupsPath is the systemd driver's "slice:prefix:name" (absent:
      * "system.slice:ctr:<id>") and the cgroup goes where systemd puts that scope
-     * (/system.slice/prefix-name.scope). Refused where systemd is not PID 1. */
+     * (/system.slice/prefix-name.scope). Refused where systemd is not PID 1; where it is, the
+     * cgroup is made through the cgroup filesystem like any other: systemd is not asked for a
+     * transient unit over D-Bus (libctr has no D-Bus client). */
     bool systemd;
 };
 int cgroup_create_with(const struct ctr_spec *spec, const char *id,
@@ -75,7 +77,10 @@ int cgroup_from_json(json_t *json, struct cgroup **out, ctr_error **err);
 /* Every process in the container's cgroup (including sub-cgroups), sorted, malloc'd. */
 int cgroup_pids(const struct cgroup *cgroup, pid_t **pids, size_t *count, ctr_error **err);
 
-/* Sends `sig` to every process in the cgroup (`kill --all`). */
+/* Sends `sig` to every process in the cgroup (`kill --all`): SIGKILL through cgroup.kill where
+ * there is one (v2, 5.14+), other signals to the listed processes with the cgroup frozen meanwhile
+ * so no fork escapes the list (then thawed again unless it was paused). A paused container sent
+ * SIGKILL is thawed, or its v1-frozen processes could not die. */
 int cgroup_signal_all(const struct cgroup *cgroup, int sig, ctr_error **err);
 
 /* Freezes (pause) or thaws (resume) the cgroup and waits until the kernel reports it done:

@@ -221,8 +221,9 @@ static int load_filter(const struct spec_resources *res, ctr_error **err)
     int code = errno;
     if (code == EPERM)
         return error_set(err, code,
-                         "linux.resources.devices: load the eBPF device filter (kernels before "
-                         "5.11 charge it to RLIMIT_MEMLOCK, which could not be raised)");
+                         "linux.resources.devices: load the eBPF device filter (it needs "
+                         "CAP_SYS_ADMIN or CAP_BPF, and kernels before 5.11 charge it to "
+                         "RLIMIT_MEMLOCK, which could not be raised)");
     /* The verifier says why in its log: ask again with one, for the message. */
     _cleanup_free_ char *log = calloc(1, VERIFIER_LOG_SIZE);
     if (log != NULL) {
@@ -266,8 +267,14 @@ static int query_attached(int cgroup_fd, const char *dir, uint32_t *ids, uint32_
     attr.query.attach_type = BPF_CGROUP_DEVICE;
     attr.query.prog_ids = (uint64_t)(uintptr_t)ids;
     attr.query.prog_cnt = *count;
-    if (sys_bpf(BPF_PROG_QUERY, &attr) < 0)
+    if (sys_bpf(BPF_PROG_QUERY, &attr) < 0) {
+        /* Kernels before 4.19 cannot say; a new cgroup has none anyway. */
+        if (errno == EINVAL) {
+            *count = 0;
+            return 0;
+        }
         return error_set(err, errno, "query the eBPF device filters of %s", dir);
+    }
     *count = attr.query.prog_cnt;
     return 0;
 }

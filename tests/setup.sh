@@ -8,8 +8,10 @@
 set -eu
 
 # libc6-dev is named because gcc only recommends it and recommends are not installed.
+# qemu-system-x86, linux-image-amd64 and cpio: the pure cgroup v2 VM (test_cgroup_v2_vm.py).
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev libjansson-dev libseccomp-dev libcap-ng-dev
-libmount-dev libcmocka-dev busybox-static python3-pytest"
+libmount-dev libcmocka-dev busybox-static python3-pytest
+qemu-system-x86 linux-image-amd64 cpio"
 # The container managers the integration tests run ctr-run under (test_managers_*.py): podman with
 # conmon, containerd with umoci to make its OCI image, docker. Their daemons are started by the
 # tests with private state, never as services.
@@ -18,6 +20,10 @@ containerd umoci docker.io"
 # The containerd shim (shim/): protobuf-c's compiler and library for its generated messages, and
 # containerd's reference .proto files (read, not compiled) that shim/proto mirrors.
 PACKAGES="$PACKAGES protobuf-c-compiler libprotobuf-c-dev golang-github-containerd-containerd-dev"
+# Fuzzing and the sanitizer build (tests/fuzz/run.sh, tests/sanitize/run.sh): clang; the
+# compiler-rt runtimes (libFuzzer, ASan, UBSan), which clang-14 only recommends; llvm-symbolizer
+# (llvm-14) for stack traces with file and line in the reports.
+PACKAGES="$PACKAGES clang libclang-rt-14-dev llvm-14"
 
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
