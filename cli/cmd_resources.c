@@ -274,6 +274,52 @@ static int parse_interval(const char *text, int *ms)
     return *ms > 0 ? 0 : -1;
 }
 
+/* Streaming, as runc's `events`: a stats event every interval and an oom event each time the OOM
+ * killer acts, until the container stops (its pidfd says so). One poll(2), no polling loop. */
+static int stream_events(const struct cli_globals *g, ctr_container *c, int interval_ms)
+{
+    int oom_fd = -1;
+    uint64_t ooms = 0;
+    ctr_error *err = NULL;
+    /* No memory controller (or no cgroup): stats only. */
+    if (ctr_container_oom_fd(c, &oom_fd, &err) < 0 || ctr_container_oom_count(c, &ooms, &err) < 0) {
+        ctr_error_free(err);
+        err = NULL;
+        if (oom_fd >= 0)
+            close(oom_fd);
+        oom_fd = -1;
+    }
+    int ret = 0;
+    for (;;) {
+        struct pollfd fds[2] = {{.fd = ctr_container_pidfd(c), .events = POLLIN},
+                                {.fd = oom_fd, .events = POLLIN}};
+        int n = poll(fds, 2, interval_ms);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || fds[0].revents)
+            break;
+        if (n == 0) {
+            if ((ret = print_stats(g, c)) != 0)
+                break;
+            continue;
+        }
+        char drain[4096];
+        while (read(oom_fd, drain, sizeof(drain)) > 0)
+            ;
+        uint64_t now = ooms;
+        if (ctr_container_oom_count(c, &now, &err) < 0) {
+            ret = cli_fail_error(g, err);
+            break;
+        }
+        for (; ooms < now; ooms++)
+            printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", ctr_container_id(c));
+        fflush(stdout);
+    }
+    if (oom_fd >= 0)
+        close(oom_fd);
+    return ret;
+}
+
 int cmd_events(const struct cli_globals *g, int argc, char **argv)
 {
     static const struct option options[] = {
@@ -298,14 +344,8 @@ int cmd_events(const struct cli_globals *g, int argc, char **argv)
         return 1;
     ctr_container *c = cli_load(g, ctx, argv[optind]);
     int ret = c ? print_stats(g, c) : 1;
-    /* Streaming: a stats event every interval until the container stops (its pidfd tells). */
-    while (ret == 0 && !once) {
-        struct pollfd pfd = {.fd = ctr_container_pidfd(c), .events = POLLIN};
-        int n = pfd.fd >= 0 ? poll(&pfd, 1, interval_ms) : 1;
-        if (n != 0)
-            break;
-        ret = print_stats(g, c);
-    }
+    if (ret == 0 && !once)
+        ret = stream_events(g, c, interval_ms);
     ctr_container_release(c);
     ctr_context_free(ctx);
     return ret;

@@ -117,10 +117,6 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    /* The systemd driver needs systemd as PID 1 (sd_booted(3) checks this directory). */
-    if (g.systemd_cgroup && access("/run/systemd/system", F_OK) != 0)
-        return cli_fail(&g, "--systemd-cgroup: systemd is not running as PID 1 on this host, so the "
-                            "systemd cgroup driver cannot be used (run without --systemd-cgroup)");
     const char *name = argv[optind];
     const struct cli_command *cmd = find_command(name);
     if (cmd) {

@@ -373,11 +373,12 @@ static int check_systemd_is_init(const char *cgroups_path, ctr_error **err)
     _cleanup_free_ char *comm = NULL;
     if (read_file_at(AT_FDCWD, "/proc/1/comm", &comm, NULL, NULL) == 0)
         comm[strcspn(comm, "\n")] = '\0';
+    const char *what = cgroups_path && *cgroups_path ? cgroups_path : "(absent)";
     return error_set(err, EOPNOTSUPP,
-                     "linux.cgroupsPath `%s`: the systemd cgroup driver (--systemd-cgroup) needs "
+                     "linux.cgroupsPath %s: the systemd cgroup driver (--systemd-cgroup) needs "
                      "systemd as PID 1, and PID 1 here is `%s` (no /run/systemd/system); use the "
                      "cgroupfs driver (a path such as /ctr/NAME)",
-                     cgroups_path ? cgroups_path : "", comm ? comm : "?");
+                     what, comm ? comm : "?");
 }
 
 int cgroup_create(const struct ctr_spec *spec, const char *id, struct cgroup **out, ctr_error **err)

@@ -368,7 +368,8 @@ static int create(ctr_container *c, const struct ctr_create_options *opts, ctr_e
     if (c->spec->process.terminal && opts->console_socket &&
         terminal_connect(opts->console_socket, &console_socket, err) < 0)
         return -1;
-    if (cgroup_create(c->spec, c->id, &c->cgroup, err) < 0)
+    struct cgroup_options cgroup_opts = {.systemd = opts->systemd_cgroup};
+    if (cgroup_create_with(c->spec, c->id, &cgroup_opts, &c->cgroup, err) < 0)
         return -1;
     struct spawn_request request = {
         .mode = SPAWN_CREATE,

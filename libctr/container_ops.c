@@ -143,6 +143,24 @@ CTR_API int ctr_container_pids(ctr_container *c, pid_t **pids, size_t *count, ct
     return 0;
 }
 
+CTR_API int ctr_container_oom_fd(ctr_container *c, int *fd, ctr_error **err)
+{
+    if (c->cgroup == NULL)
+        return error_set(err, EINVAL, "OOM events of container `%s`: it has no cgroup", c->id);
+    if (cgroup_oom_watch(c->cgroup, fd, err) < 0)
+        return error_wrap(err, "OOM events of container `%s`", c->id);
+    return 0;
+}
+
+CTR_API int ctr_container_oom_count(ctr_container *c, uint64_t *count, ctr_error **err)
+{
+    if (c->cgroup == NULL)
+        return error_set(err, EINVAL, "OOM count of container `%s`: it has no cgroup", c->id);
+    if (cgroup_oom_count(c->cgroup, count, err) < 0)
+        return error_wrap(err, "OOM count of container `%s`", c->id);
+    return 0;
+}
+
 CTR_API int ctr_container_stats_json(ctr_container *c, char **json, ctr_error **err)
 {
     json_t *stats = NULL;

@@ -118,6 +118,9 @@ int sync_receive_fds(int fd, struct sync_msg *msg, int *fds, size_t max, size_t 
     do
         n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);
+    /* A peer that exits with data we never read resets the connection: an end of stream too. */
+    if (n < 0 && errno == ECONNRESET)
+        n = 0, mh.msg_controllen = 0;
     if (n < 0)
         return error_set(err, errno, "receive from the container init");
     int received[SYNC_FDS_MAX];

@@ -102,6 +102,9 @@ struct ctr_create_options {
     int no_pivot;
     /* "KEY=value" strings added to process.env (NULL-terminated, may be NULL). */
     const char *const *extra_env;
+    /* linux.cgroupsPath is systemd's "slice:prefix:name" form (runc's --systemd-cgroup); refused
+     * where systemd is not PID 1. */
+    int systemd_cgroup;
 };
 
 /* Creates the container `id`: namespaces, cgroup, mounts, pivot_root and the whole process
@@ -162,6 +165,11 @@ CTR_API int ctr_container_update(ctr_container *container, const char *resources
 /* The pids of every process of the container, sorted; free() them. */
 CTR_API int ctr_container_pids(ctr_container *container, pid_t **pids, size_t *count,
                                ctr_error **err);
+/* An fd to poll (owned by the caller) that becomes readable when the OOM killer may have acted in
+ * the container; then ctr_container_oom_count() tells how many kills there were so far. */
+CTR_API int ctr_container_oom_fd(ctr_container *container, int *fd, ctr_error **err);
+CTR_API int ctr_container_oom_count(ctr_container *container, uint64_t *count, ctr_error **err);
+
 /* Resource counters in runc's `events --stats` shape, malloc'd JSON. */
 CTR_API int ctr_container_stats_json(ctr_container *container, char **json, ctr_error **err);
 

@@ -220,3 +220,18 @@ def test_no_runtime_fd_leaks_into_the_container(run, bundle):
     assert result.returncode == 0, result.stderr
     # 0, 1, 2 and the fd ls itself opens to read the directory.
     assert sorted(int(fd) for fd in result.stdout.split()) == [0, 1, 2, 3]
+
+
+def test_systemd_cgroup_driver_is_refused_clearly_without_systemd(ctr, bundle, ctr_root):
+    """--systemd-cgroup needs systemd as PID 1; where it is not (this machine), the create fails
+    naming why, and leaves nothing."""
+    if os.path.isdir("/run/systemd/system"):
+        import pytest
+        pytest.skip("systemd is PID 1 here: the refusal cannot be seen")
+    cid = ctrtest.new_id()
+    b = bundle(["true"])
+    b.set("linux.cgroupsPath", "system.slice:ctr:" + cid)
+    result = ctr("--systemd-cgroup", "run", "--bundle", b.write(), cid)
+    assert result.returncode != 0
+    assert "the systemd cgroup driver (--systemd-cgroup) needs systemd as PID 1" in result.stderr
+    assert not (ctr_root / cid).exists()

@@ -105,3 +105,23 @@ def test_events_stats_reports_the_cgroup_counters(ctr, bundle):
     assert data["memory"]["usage"]["usage"] > 0
     assert data["cpu"]["usage"]["total"] > 0
     ctr("delete", "--force", cid, check=True)
+
+
+def test_events_streams_an_oom_event_when_the_oom_killer_acts(ctr, ctr_run, ctr_root, bundle):
+    import subprocess
+    cid = running(ctr, bundle, lambda b: b.set("linux.resources.memory",
+                                               {"limit": 32 << 20, "swap": 32 << 20}))
+    events = subprocess.Popen([str(ctr_run), "--root", str(ctr_root), "events", "--interval",
+                               "60s", cid], stdout=subprocess.PIPE, text=True)
+    try:
+        first = json.loads(events.stdout.readline())  # the first stats event: it is watching
+        assert first["type"] == "stats"
+        hog = ctr("exec", cid, "sh", "-c", "head -c 200m /dev/zero | tail")
+        assert hog.returncode != 0  # tail was OOM-killed
+        event = json.loads(events.stdout.readline())
+        assert event == {"type": "oom", "id": cid}
+    finally:
+        events.kill()
+        events.wait()
+        events.stdout.close()
+    ctr("delete", "--force", cid, check=True)
