@@ -188,11 +188,12 @@ static json_t *linux_features(void)
          * makes no transient unit over D-Bus, which is what a manager asking this relies on. */
         "cgroup", "v1", 1, "v2", 1, "systemd", 0, "systemdUser", 0, "rdma", 1,
         "seccomp", seccomp_features(),
-        /* libctr refuses process.apparmorProfile and process.selinuxLabel (container.c).
-         * linux.intelRdt is applied through resctrl (intelrdt.c) where it is mounted. (1.3's
-         * linux.netDevices is implemented too, netdev.c, but its features field is 1.3's, and a
-         * 1.2 document must not hold fields its version does not define.) */
-        "apparmor", "enabled", 0, "selinux", "enabled", 0, "intelRdt", "enabled", 1,
+        /* features-linux.md: these say whether the support is built in, not whether this host
+         * has the LSM: AppArmor and SELinux labels are applied where the LSM is active and
+         * refused clearly where not (lsm.c); linux.intelRdt goes through resctrl (intelrdt.c).
+         * (1.3's linux.netDevices is implemented too, netdev.c, but its features field is
+         * 1.3's, and a 1.2 document must not hold fields its version does not define.) */
+        "apparmor", "enabled", 1, "selinux", "enabled", 1, "intelRdt", "enabled", 1,
         /* idmap and ridmap bind mounts: libctr/mount.c, mount_idmapped(). */
         "mountExtensions", "idmap", "enabled", 1);
 }

@@ -25,6 +25,7 @@
 #include "error.h"
 #include "hooks.h"
 #include "intelrdt.h"
+#include "lsm.h"
 #include "netdev.h"
 #include "security.h"
 #include "state.h"
@@ -270,16 +271,10 @@ static int check_runnable(const struct ctr_spec *spec, ctr_error **err)
     if (spec->process.has_capabilities &&
         caps_check_grantable(&spec->process.capabilities, err) < 0)
         return -1;
-    /* No LSM is applied yet: a label that cannot be honoured must fail, not be ignored. */
-    if (spec->process.apparmor_profile && *spec->process.apparmor_profile)
-        return error_set(err, EOPNOTSUPP, "process.apparmorProfile `%s`: AppArmor is not supported",
-                         spec->process.apparmor_profile);
-    if (spec->process.selinux_label && *spec->process.selinux_label)
-        return error_set(err, EOPNOTSUPP, "process.selinuxLabel `%s`: SELinux is not supported",
-                         spec->process.selinux_label);
-    if (spec->linux_.mount_label && *spec->linux_.mount_label)
-        return error_set(err, EOPNOTSUPP, "linux.mountLabel `%s`: SELinux is not supported",
-                         spec->linux_.mount_label);
+    /* A label that cannot be honoured must fail, not be ignored. */
+    if (lsm_check_process(&spec->process, "", err) < 0 ||
+        lsm_check_mount_label(&spec->linux_, err) < 0)
+        return -1;
     /* config-linux.md: moving each network device must be possible; resctrl must be there. */
     if (netdev_check(&spec->linux_, err) < 0 || intelrdt_check(&spec->linux_.intel_rdt, err) < 0)
         return -1;
@@ -385,6 +380,7 @@ static int create(ctr_container *c, const struct ctr_create_options *opts, ctr_e
         .no_new_keyring = opts->no_new_keyring,
         .no_pivot = opts->no_pivot,
         .extra_env = opts->extra_env,
+        .status = "creating",
     };
     if (spawn_init(&request, &c->init, err) < 0) {
         /* runtime.md: a failed create hook stops the container and the lifecycle goes on with

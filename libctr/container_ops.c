@@ -10,6 +10,7 @@
 #include "container.h"
 #include "error.h"
 #include "intelrdt.h"
+#include "lsm.h"
 #include "security.h"
 #include "spawn.h"
 #include "state.h"
@@ -194,18 +195,16 @@ static int exec_spec(ctr_container *c, const struct ctr_exec_options *opts, stru
     if (spec_parse_process(spec, *json, "process", &spec->process, err) < 0)
         return error_wrap(err, "process.json");
     spec->has_process = true;
+    /* Issue 5, capabilities: an exec'd process gets its own configured sets, never the runtime's
+     * (all of them): without `capabilities` in process.json, the container's, as runc does. */
+    if (!spec->process.has_capabilities && c->spec->process.has_capabilities) {
+        spec->process.capabilities = c->spec->process.capabilities;
+        spec->process.has_capabilities = true;
+    }
     if (spec->process.has_capabilities &&
         caps_check_grantable(&spec->process.capabilities, err) < 0)
         return error_wrap(err, "process.json");
-    if (spec->process.apparmor_profile && *spec->process.apparmor_profile)
-        return error_set(err, EOPNOTSUPP,
-                         "process.json: process.apparmorProfile `%s`: AppArmor is not supported",
-                         spec->process.apparmor_profile);
-    if (spec->process.selinux_label && *spec->process.selinux_label)
-        return error_set(err, EOPNOTSUPP,
-                         "process.json: process.selinuxLabel `%s`: SELinux is not supported",
-                         spec->process.selinux_label);
-    return 0;
+    return lsm_check_process(&spec->process, "process.json: ", err);
 }
 
 CTR_API int ctr_container_exec(ctr_container *c, const struct ctr_exec_options *options,
@@ -240,6 +239,8 @@ CTR_API int ctr_container_exec(ctr_container *c, const struct ctr_exec_options *
             .listen_fd = -1,
             .preserve_fds = opts.preserve_fds,
             .no_new_keyring = true,
+            /* require_status() left these two. */
+            .status = c->started ? "running" : "created",
         };
         if (ret == 0)
             ret = spawn_init(&request, &process, err);

@@ -45,7 +45,7 @@ void exec_through_trampoline(int memfd, int sync_fd, int filter_fd, unsigned fil
     while (argv[argc])
         argc++;
     char **args = calloc(argc + 6, sizeof(*args));
-    char sync_text[16], filter_text[16], flags_text[16], self_path[64];
+    char sync_text[16], filter_text[16], flags_text[16];
     if (args == NULL)
         return;
     snprintf(sync_text, sizeof(sync_text), "%d", sync_fd);
@@ -64,13 +64,11 @@ void exec_through_trampoline(int memfd, int sync_fd, int filter_fd, unsigned fil
         saved = errno;
         goto out;
     }
-    /* execve of /proc/self/fd/N, not execveat: a seccomp profile loaded early (without
-     * no_new_privs) surely allows the container's own execve; execveat only where there is no
-     * /proc. */
-    snprintf(self_path, sizeof(self_path), "/proc/self/fd/%d", memfd);
-    execve(self_path, args, envp);
-    if (errno == ENOENT)
-        syscall(SYS_execveat, memfd, "", args, envp, AT_EMPTY_PATH);
+    /* execveat on the memfd itself: never a path through the container's /proc, which a mount in
+     * the config could shadow with a program of its own. (A seccomp profile loaded early, without
+     * no_new_privs, must allow execveat as it must allow the runtime's other last syscalls; with
+     * no_new_privs the trampoline loads the filter after this.) */
+    syscall(SYS_execveat, memfd, "", args, envp, AT_EMPTY_PATH);
     saved = errno;
 out:
     fcntl(sync_fd, F_SETFD, FD_CLOEXEC);

@@ -23,9 +23,11 @@
 
 #include "exec.h"
 #include "hooks.h"
+#include "lsm.h"
 #include "mount.h"
 #include "namespaces.h"
 #include "paths.h"
+#include "procfs.h"
 #include "rootfs.h"
 #include "security.h"
 #include "sync.h"
@@ -51,12 +53,12 @@ static void reset_signals(void)
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* Whether our user namespace maps id 0, read from /proc/self/uid_map or gid_map: the config's
- * maps for a namespace we created, whatever its creator wrote for one joined by path. */
-static bool namespace_maps_root(const char *map_file)
+/* Whether our user namespace maps id 0, read from self/uid_map or gid_map: the config's maps for
+ * a namespace we created, whatever its creator wrote for one joined by path. */
+static bool namespace_maps_root(int procfd, const char *map_file)
 {
     _cleanup_free_ char *text = NULL;
-    if (read_file_at(AT_FDCWD, map_file, &text, NULL, NULL) < 0)
+    if (procfs_read(procfd, map_file, &text, NULL) < 0)
         return false;
     for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
         unsigned long inside, outside, count;
@@ -136,9 +138,10 @@ static int receive_net_devices(struct init_args *args, ctr_error **err)
     /* The parent's SYNC_CGROUP_JOINED comes before any reply to us: take it first. */
     if (await_cgroup(args, err) < 0)
         return -1;
-    _cleanup_close_ int netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    _cleanup_close_ int netns =
+        procfs_open_namespace(args->proc_fd, "self/ns/net", CLONE_NEWNET, err);
     if (netns < 0)
-        return error_set(err, errno, "linux.netDevices: open /proc/self/ns/net");
+        return error_wrap(err, "linux.netDevices");
     _cleanup_close_ int rtnl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (rtnl < 0)
         return error_set(err, errno, "linux.netDevices: rtnetlink socket");
@@ -164,9 +167,10 @@ static int receive_idmapped_trees(struct init_args *args, int *trees, ctr_error 
         return 0;
     if (await_cgroup(args, err) < 0)
         return -1;
-    _cleanup_close_ int userns = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+    _cleanup_close_ int userns =
+        procfs_open_namespace(args->proc_fd, "self/ns/user", CLONE_NEWUSER, err);
     if (userns < 0)
-        return error_set(err, errno, "idmapped mounts: open /proc/self/ns/user");
+        return error_wrap(err, "idmapped mounts");
     if (sync_send_fds(args->sync_fd, SYNC_IDMAP_MOUNTS, 0, &userns, 1, err) < 0)
         return -1;
     for (;;) {
@@ -189,12 +193,13 @@ static int receive_idmapped_trees(struct init_args *args, int *trees, ctr_error 
     }
 }
 
-static int become_namespace_root(ctr_error **err)
+static int become_namespace_root(int procfd, ctr_error **err)
 {
     /* Files the runtime creates in the user namespace are owned by its root, and the set-up below
      * runs with that identity (as runc's init does), if the maps give the container a root; else
      * our ids are unmapped there and creating a file fails with EOVERFLOW. */
-    if (!namespace_maps_root("/proc/self/uid_map") || !namespace_maps_root("/proc/self/gid_map"))
+    if (!namespace_maps_root(procfd, "self/uid_map") ||
+        !namespace_maps_root(procfd, "self/gid_map"))
         return 0;
     if (setresgid(0, 0, 0) < 0)
         return error_set(err, errno, "setresgid(0) in the user namespace");
@@ -203,20 +208,20 @@ static int become_namespace_root(ctr_error **err)
     return 0;
 }
 
-static int apply_sysctls(const struct spec_linux *linux_, ctr_error **err)
+static int apply_sysctls(int procfd, const struct spec_linux *linux_, ctr_error **err)
 {
-    /* Written before pivot_root through the runtime's procfs: /proc/sys resolves to the
-     * namespaces of the writer, which are already the container's. */
+    /* Through the runtime's procfs (CVE-2025-52881: a mount over /proc/sys/... must not redirect
+     * the write): sys/ resolves to the namespaces of the writer, which are the container's. */
     for (size_t i = 0; i < linux_->sysctl_count; i++) {
         const struct spec_sysctl *s = &linux_->sysctl[i];
         char path[512];
-        int n = snprintf(path, sizeof(path), "/proc/sys/%s", s->key);
+        int n = snprintf(path, sizeof(path), "sys/%s", s->key);
         if (n < 0 || (size_t)n >= sizeof(path))
             return error_set(err, ENAMETOOLONG, "linux.sysctl[\"%s\"]", s->key);
-        for (char *p = path + strlen("/proc/sys/"); *p; p++)
+        for (char *p = path + strlen("sys/"); *p; p++)
             if (*p == '.')
                 *p = '/';
-        if (write_file(path, s->value, strlen(s->value), err) < 0)
+        if (procfs_write(procfd, path, s->value, strlen(s->value), err) < 0)
             return error_wrap(err, "linux.sysctl[\"%s\"]", s->key);
     }
     return 0;
@@ -255,7 +260,7 @@ static int hand_over_master(struct init_args *args, int master, ctr_error **err)
 static int open_console(struct init_args *args, int ptmx, ctr_error **err)
 {
     int master = -1;
-    if (terminal_open_master(ptmx, &master, err) < 0)
+    if (terminal_open_master(args->proc_fd, ptmx, &master, err) < 0)
         return -1;
     if (terminal_open_slave(master, &args->console_slave, err) < 0 ||
         terminal_set_size(master, &args->request->spec->process, err) < 0) {
@@ -331,26 +336,25 @@ static int setup_stdio(const int stdio[3], ctr_error **err)
     return 0;
 }
 
-static bool setgroups_allowed(void)
+/* Read through the runtime's procfs: a joined container's /proc could say anything. */
+static bool setgroups_allowed(int procfd)
 {
-    char buf[16] = "";
-    int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return true;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    return n <= 0 || strncmp(buf, "deny", 4) != 0;
+    _cleanup_free_ char *text = NULL;
+    return procfs_read(procfd, "self/setgroups", &text, NULL) < 0 ||
+           strncmp(text, "deny", 4) != 0;
 }
 
 /* Identity, capabilities and seccomp, in the order that lets each step still have the privilege
  * it needs. Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, so it happens before the
- * capabilities are dropped (as runc does); with it, the filter is loaded as late as possible. */
-static int drop_privileges(const struct ctr_spec *spec, ctr_error **err)
+ * capabilities are dropped (as runc does), and *listener gets its SCMP_ACT_NOTIFY listener, if
+ * any; with it, the filter is loaded later. */
+static int drop_privileges(int procfd, const struct ctr_spec *spec, int *listener,
+                           ctr_error **err)
 {
     const struct spec_process *process = &spec->process;
-    bool allow_setgroups = setgroups_allowed();
+    bool allow_setgroups = setgroups_allowed(procfd);
     if (spec->linux_.has_seccomp && !process->no_new_privileges &&
-        seccomp_apply_spec(&spec->linux_.seccomp, NULL, err) < 0)
+        seccomp_apply_spec(&spec->linux_.seccomp, listener, err) < 0)
         return -1;
     if (caps_keep_across_setuid(err) < 0)
         return -1;
@@ -382,6 +386,24 @@ static int close_runtime_fds(const struct init_args *args, ctr_error **err)
     return 0;
 }
 
+/* SCMP_ACT_NOTIFY: the filter is loaded before the exec barrier, as runc does, so its listener can
+ * reach the seccomp agent (through the runtime: SYNC_SECCOMP_LISTENER) before the container's
+ * first notifying syscall; without no_new_privs drop_privileges() loaded it, with it this does.
+ * The syscalls the init makes from here to the execve go through the filter too. */
+static int hand_over_listener(struct init_args *args, int listener, ctr_error **err)
+{
+    const struct ctr_spec *spec = args->request->spec;
+    if (listener < 0 && spec->process.no_new_privileges && spec->linux_.has_seccomp &&
+        spec->linux_.seccomp.uses_notify &&
+        seccomp_apply_spec(&spec->linux_.seccomp, &listener, err) < 0)
+        return -1;
+    if (listener < 0)
+        return 0;
+    int ret = sync_send_fds(args->sync_fd, SYNC_SECCOMP_LISTENER, 0, &listener, 1, err);
+    close(listener);
+    return ret;
+}
+
 /* Everything of `process` that both a new container's init and an exec'd process apply. */
 static int setup_process(struct init_args *args, char **executable, ctr_error **err)
 {
@@ -402,8 +424,16 @@ static int setup_process(struct init_args *args, char **executable, ctr_error **
     /* Before seccomp and the privilege drop, either of which may forbid making it. */
     if (exec_trampoline_create(&args->trampoline_fd, err) < 0)
         return -1;
-    if (drop_privileges(spec, err) < 0)
+    /* CVE-2019-16884: through the runtime's procfs, whatever the container mounted at /proc. */
+    if (lsm_set_exec_label(args->proc_fd, process, err) < 0)
         return -1;
+    int listener = -1;
+    if (drop_privileges(args->proc_fd, spec, &listener, err) < 0 ||
+        hand_over_listener(args, listener, err) < 0)
+        return -1;
+    /* CVE-2024-21626: the last use of the runtime's /proc; nothing of the host's goes further. */
+    close(args->proc_fd);
+    args->proc_fd = -1;
     /* Looked up with the final credentials, so "permission denied" is the container user's. */
     if (process_find_executable(process, executable, err) < 0)
         return -1;
@@ -441,13 +471,11 @@ static int wait_for_start(struct init_args *args, ctr_error **err)
 }
 
 /* With no_new_privs the filter is loaded as late as possible: by the exec trampoline, right
- * before the final execve (exec.h), from the BPF program written here. A filter with
- * SCMP_ACT_NOTIFY is loaded here instead: its listener is handed on by the runtime. */
+ * before the final execve (exec.h), from the BPF program written here. (One with SCMP_ACT_NOTIFY
+ * was loaded before the barrier: hand_over_listener().) */
 static int prepare_late_seccomp(struct init_args *args, const struct spec_seccomp *seccomp,
                                 ctr_error **err)
 {
-    if (seccomp->uses_notify)
-        return seccomp_apply_spec(seccomp, NULL, err);
     int fd = memfd_create("ctr-seccomp", MFD_CLOEXEC);
     if (fd < 0)
         return error_set(err, errno, "linux.seccomp: memfd for the filter");
@@ -474,6 +502,7 @@ static int finish_and_exec_prepare(struct init_args *args, ctr_error **err)
         run_hooks_here(args, &spec->hooks.start_container, "startContainer", "created", err) < 0)
         return -1;
     if (spec->linux_.has_seccomp && process->no_new_privileges &&
+        !spec->linux_.seccomp.uses_notify &&
         prepare_late_seccomp(args, &spec->linux_.seccomp, err) < 0)
         return -1;
     if (process->exec_cpu_affinity.final &&
@@ -498,7 +527,7 @@ static int setup_create(struct init_args *args, char **executable, ctr_error **e
     if (!args->namespaces_created && (await_cgroup(args, err) < 0 || enter_namespaces(args, err) < 0))
         return -1;
     bool in_user_ns = linux_->namespaces[NS_USER].present;
-    if (in_user_ns && become_namespace_root(err) < 0)
+    if (in_user_ns && become_namespace_root(args->proc_fd, err) < 0)
         return -1;
     /* Before the sysctls: net.ipv4.conf.<device>.* may name a device moved in. */
     _cleanup_free_ int *idmapped_trees = calloc(spec->mounts_count + 1, sizeof(int));
@@ -510,9 +539,11 @@ static int setup_create(struct init_args *args, char **executable, ctr_error **e
         process_set_cpu_affinity(process->exec_cpu_affinity.initial,
                                  "process.execCPUAffinity.initial", err) < 0)
         return -1;
-    if (namespaces_unshare_time(linux_, err) < 0 || namespaces_set_uts(spec, err) < 0)
+    if (namespaces_unshare_time(args->proc_fd, linux_, err) < 0 ||
+        namespaces_set_uts(spec, err) < 0)
         return -1;
-    if (apply_sysctls(linux_, err) < 0 || process_set_oom_score_adj(process, err) < 0)
+    if (apply_sysctls(args->proc_fd, linux_, err) < 0 ||
+        process_set_oom_score_adj(args->proc_fd, process, err) < 0)
         return -1;
     if (!request->no_new_keyring && join_session_keyring(request->id, err) < 0)
         return -1;
@@ -529,6 +560,7 @@ static int setup_create(struct init_args *args, char **executable, ctr_error **e
         .console_fd = -1,
         .idmapped_trees = idmapped_trees,
         .no_pivot = request->no_pivot,
+        .procfd = args->proc_fd,
         .before_cgroup_mount = join_cgroup,
         .after_mounts = console_after_mounts,
         .before_pivot = hooks_before_pivot,
@@ -552,6 +584,10 @@ static int setup_exec(struct init_args *args, char **executable, ctr_error **err
     const struct spec_process *process = &args->request->spec->process;
     if (sync_expect(args->sync_fd, SYNC_PARENT_READY, NULL, err) < 0 ||
         await_cgroup(args, err) < 0 || enter_namespaces(args, err) < 0)
+        return -1;
+    /* Joined the container's mounts: its /proc is whatever it mounted there, so this goes through
+     * the runtime's procfs (CVE-2019-16884 class). */
+    if (process_set_oom_score_adj(args->proc_fd, process, err) < 0)
         return -1;
     if (process->terminal) {
         /* Joining the mount namespace put us at the container's root: its devpts is here. */

@@ -17,6 +17,9 @@ struct init_args {
     bool namespaces_created;
     int *ns_fds;
     const char **ns_paths;   /* names of ns_fds, for messages */
+    /* The runtime's procfs handle (procfs.h), opened before the fork: every /proc file the init
+     * writes or reads for a decision is opened through it. Closed before the exec. */
+    int proc_fd;
     /* Filled in as the set-up goes: */
     bool cgroup_joined;      /* SYNC_CGROUP_JOINED received */
     bool cgroupns_done;      /* and the cgroup namespace made, if the config asks for one */

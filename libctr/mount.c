@@ -18,7 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lsm.h"
 #include "paths.h"
+#include "procfs.h"
 #include "util.h"
 
 /* Linux 5.10's statfs flag for MS_NOSYMFOLLOW (include/linux/statfs.h); glibc 2.36 lacks it. */
@@ -203,13 +205,20 @@ static int mount_fs_fsconfig(const struct sys_ops *sys, const char *source, int 
     /* Options are split on commas not escaped with a backslash ("\," stays in the value). */
     for (char *opt = opts, *next; opt != NULL; opt = next) {
         char *w = opt, *r = opt;
+        bool quoted = false;
         next = NULL;
         for (; *r; r++) {
             if (r[0] == '\\' && r[1] == ',') {
                 *w++ = *++r;
                 continue;
             }
-            if (*r == ',') {
+            /* A quoted value keeps its commas (an SELinux context="...:c0,c1", lsm.h); the
+             * quotes are mount(2)'s syntax, not part of the value fsconfig() takes. */
+            if (*r == '"') {
+                quoted = !quoted;
+                continue;
+            }
+            if (*r == ',' && !quoted) {
                 next = r + 1;
                 break;
             }
@@ -368,22 +377,23 @@ static int copy_root_attributes(const struct sys_ops *sys, int src, int dst, con
 
 /* ---- idmapped binds -------------------------------------------------------------------------- */
 
-/* The pid of the process behind `pidfd` as the /proc we see numbers it: the container's init may
- * already be in a PID namespace of its own while /proc is still the host's. */
-static pid_t pidfd_proc_pid(int pidfd)
+/* The pid of the process behind `pidfd` as the procfs `procfd` numbers it: the container's init
+ * may already be in a PID namespace of its own while that procfs is the host's. */
+static pid_t pidfd_proc_pid(int procfd, int pidfd)
 {
     char path[64];
-    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-    _cleanup_fclose_ FILE *f = fopen(path, "re");
-    char line[128];
-    while (f && fgets(line, sizeof(line), f))
+    snprintf(path, sizeof(path), "self/fdinfo/%d", pidfd);
+    _cleanup_free_ char *text = NULL;
+    if (procfs_read(procfd, path, &text, NULL) < 0)
+        return -1;
+    for (char *line = text; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
         if (strncmp(line, "Pid:", 4) == 0)
             return (pid_t)atoi(line + 4);
     return -1;
 }
 
-static int write_id_map(pid_t pid, const char *file, const struct spec_id_mapping *maps, size_t n,
-                        ctr_error **err)
+static int write_id_map(int procfd, pid_t pid, const char *file, const struct spec_id_mapping *maps,
+                        size_t n, ctr_error **err)
 {
     char buf[4096], path[64];
     size_t used = 0;
@@ -392,13 +402,14 @@ static int write_id_map(pid_t pid, const char *file, const struct spec_id_mappin
                                  maps[i].host_id, maps[i].size);
     if (used >= sizeof(buf))
         return error_set(err, E2BIG, "%s: too many mappings", file);
-    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-    return write_file(path, buf, used, err);
+    snprintf(path, sizeof(path), "%d/%s", (int)pid, file);
+    return procfs_write(procfd, path, buf, used, err);
 }
 
 /* A user namespace fd carrying the mount's own mappings. A short-lived child is created in a new
  * user namespace; we write its maps and keep a reference to the namespace, then let it go. */
-static int userns_of_mappings(const struct spec_mount *m, const char *label, ctr_error **err)
+static int userns_of_mappings(const struct spec_mount *m, int procfd, const char *label,
+                              ctr_error **err)
 {
     int hold[2];
     if (pipe2(hold, O_CLOEXEC) < 0)
@@ -425,18 +436,20 @@ static int userns_of_mappings(const struct spec_mount *m, const char *label, ctr
         return error_set(err, saved, "%s: idmap: create a user namespace", label);
     }
     int nsfd = -1;
-    pid_t procpid = pidfd_proc_pid(pidfd);
+    pid_t procpid = pidfd_proc_pid(procfd, pidfd);
     if (procpid <= 0) {
         error_set(err, ESRCH, "%s: idmap: find the helper process in /proc", label);
-    } else if (write_id_map(procpid, "uid_map", m->uid_mappings, m->uid_mappings_count, err) < 0 ||
-               write_id_map(procpid, "gid_map", m->gid_mappings, m->gid_mappings_count, err) < 0) {
+    } else if (write_id_map(procfd, procpid, "uid_map", m->uid_mappings, m->uid_mappings_count,
+                            err) < 0 ||
+               write_id_map(procfd, procpid, "gid_map", m->gid_mappings, m->gid_mappings_count,
+                            err) < 0) {
         error_wrap(err, "%s: idmap", label);
     } else {
         char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)procpid);
-        nsfd = open(path, O_RDONLY | O_CLOEXEC);
+        snprintf(path, sizeof(path), "%d/ns/user", (int)procpid);
+        nsfd = procfs_open_namespace(procfd, path, CLONE_NEWUSER, err);
         if (nsfd < 0)
-            error_set(err, errno, "%s: idmap: open `%s`", label, path);
+            error_wrap(err, "%s: idmap", label);
     }
     close(hold[1]);
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -448,8 +461,8 @@ static int userns_of_mappings(const struct spec_mount *m, const char *label, ctr
 /* The user namespace that idmaps `m`: one with its own mappings (config.md: they convert the ids
  * of the source filesystem, containerID, into those seen through the mount, hostID), else the
  * container's, `container_userns` (-1 when it has none). */
-static int idmap_userns(const struct spec_mount *m, int container_userns, const char *label,
-                        ctr_error **err)
+static int idmap_userns(const struct spec_mount *m, int container_userns, int procfd,
+                        const char *label, ctr_error **err)
 {
     if (m->uid_mappings_count == 0 && m->gid_mappings_count == 0) {
         if (container_userns < 0)
@@ -461,15 +474,15 @@ static int idmap_userns(const struct spec_mount *m, int container_userns, const 
     }
     if (m->uid_mappings_count == 0 || m->gid_mappings_count == 0)
         return error_set(err, EINVAL, "%s: idmap needs both uidMappings and gidMappings", label);
-    return userns_of_mappings(m, label, err);
+    return userns_of_mappings(m, procfd, label, err);
 }
 
 /* The detached tree of a bind with idmap/ridmap: `source` cloned (with its submounts for rbind),
  * then idmapped (the submounts too for ridmap). Only a detached mount can be idmapped. */
 static int idmapped_tree(const struct sys_ops *sys, const struct spec_mount *m, const char *source,
-                         int container_userns, const char *label, ctr_error **err)
+                         int container_userns, int procfd, const char *label, ctr_error **err)
 {
-    _cleanup_close_ int userns = idmap_userns(m, container_userns, label, err);
+    _cleanup_close_ int userns = idmap_userns(m, container_userns, procfd, label, err);
     if (userns < 0)
         return -1;
     unsigned tree_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m->flags & MS_REC) ? AT_RECURSIVE : 0);
@@ -489,9 +502,11 @@ static int mount_idmapped(const struct rootfs_context *ctx, const struct spec_mo
                           const char *source, int target, const char *label, ctr_error **err)
 {
     _cleanup_close_ int own_userns = -1;
-    if (ctx->in_user_ns && (own_userns = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC)) < 0)
-        return error_set(err, errno, "%s: open /proc/self/ns/user", label);
-    _cleanup_close_ int tree = idmapped_tree(ctx->sys, m, source, own_userns, label, err);
+    if (ctx->in_user_ns &&
+        (own_userns = procfs_open_namespace(ctx->procfd, "self/ns/user", CLONE_NEWUSER, err)) < 0)
+        return error_wrap(err, "%s", label);
+    _cleanup_close_ int tree = idmapped_tree(ctx->sys, m, source, own_userns, ctx->procfd, label,
+                                             err);
     if (tree < 0)
         return -1;
     if (ctx->sys->move_mount(tree, "", target, "",
@@ -519,7 +534,7 @@ static char *bind_source(const char *bundle, const struct spec_mount *m)
 }
 
 int mount_prepare_idmapped(const struct sys_ops *sys, const struct spec_mount *m, size_t index,
-                           const char *bundle, int container_userns, ctr_error **err)
+                           const char *bundle, int container_userns, int procfd, ctr_error **err)
 {
     _cleanup_free_ char *label = mount_label(m, index);
     if (label == NULL)
@@ -529,7 +544,7 @@ int mount_prepare_idmapped(const struct sys_ops *sys, const struct spec_mount *m
     _cleanup_free_ char *source = bind_source(bundle, m);
     if (source == NULL)
         return error_set(err, ENOMEM, "%s", label);
-    return idmapped_tree(sys, m, source, container_userns, label, err);
+    return idmapped_tree(sys, m, source, container_userns, procfd, label, err);
 }
 
 /* ---- one entry --------------------------------------------------------------------------------- */
@@ -616,6 +631,74 @@ static int sysfs_entry(const struct rootfs_context *ctx, int rootfd, const struc
     return 0;
 }
 
+/* Walks `clean` (a lexically clean absolute path) from the root one component at a time without
+ * following anything, into *dir: the deepest component that exists. A symlink on the way is an
+ * error naming the path up to it. */
+static int walk_without_symlinks(int rootfd, char *clean, int *dir, const char *label,
+                                 ctr_error **err)
+{
+    *dir = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+    if (*dir < 0)
+        return error_set(err, errno, "%s", label);
+    for (char *p = clean + 1; *p;) {
+        char *end = strchrnul(p, '/');
+        char saved = *end;
+        *end = '\0';
+        struct stat st;
+        int next = openat(*dir, p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && errno == ENOENT) {
+            *end = saved;
+            return 0;
+        }
+        if (next < 0 || fstat(next, &st) < 0) {
+            int saved_errno = errno;
+            if (next >= 0)
+                close(next);
+            return error_set(err, saved_errno, "%s: `%s`", label, clean);
+        }
+        if (S_ISLNK(st.st_mode)) {
+            close(next);
+            return error_set(err, ELOOP, "%s: `%s` is a symlink in the image (proc and sysfs are "
+                             "only mounted on a real directory)", label, clean);
+        }
+        close(*dir);
+        *dir = next;
+        *end = saved;
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+/* CVE-2019-16884, CVE-2023-27561, CVE-2019-19921 class: proc and sysfs are mounted only on a real
+ * directory of the image, reached through no symlink, or not at all (runc refuses them too). An
+ * image whose /proc is a symlink to a directory the container owns would otherwise get the fresh
+ * procfs there, leaving its own files where the runtime and every tool in the container look for
+ * the kernel's. Checked before the destination is created (a symlink on the way is refused
+ * before anything is made through it) and after, when `target` is the destination as
+ * paths_create() resolved it: the plain walk must reach that same directory (a `..` after a
+ * symlink resolves elsewhere than it reads). */
+static int check_plain_directory(int rootfd, const char *dest, int target, const char *label,
+                                 ctr_error **err)
+{
+    _cleanup_free_ char *clean = paths_clean(dest);
+    if (clean == NULL)
+        return error_set(err, ENOMEM, "%s", label);
+    _cleanup_close_ int dir = -1;
+    if (walk_without_symlinks(rootfd, clean, &dir, label, err) < 0)
+        return -1;
+    if (target < 0)
+        return 0;
+    struct stat reached, resolved;
+    if (fstat(dir, &reached) < 0 || fstat(target, &resolved) < 0)
+        return error_set(err, errno, "%s", label);
+    if (!S_ISDIR(resolved.st_mode))
+        return error_set(err, ENOTDIR, "%s: `%s` in the image", label, dest);
+    if (reached.st_dev != resolved.st_dev || reached.st_ino != resolved.st_ino)
+        return error_set(err, ELOOP, "%s: `%s` resolves through a symlink in the image (proc and "
+                         "sysfs are only mounted on a real directory)", label, dest);
+    return 0;
+}
+
 static int fs_entry(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m,
                     const char *label, ctr_error **err)
 {
@@ -629,12 +712,20 @@ static int fs_entry(const struct rootfs_context *ctx, int rootfd, const struct s
     if (copyup && strcmp(type, "tmpfs") != 0)
         return error_set(err, EINVAL, "%s: tmpcopyup is only for tmpfs", label);
 
+    bool kernel_view = strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0;
+    if (kernel_view && check_plain_directory(rootfd, m->destination, -1, label, err) < 0)
+        return -1;
     _cleanup_close_ int target = paths_create(sys, rootfd, m->destination, PATHS_DIR, 0755, err);
     if (target < 0)
         return error_wrap(err, "%s", label);
+    if (kernel_view && check_plain_directory(rootfd, m->destination, target, label, err) < 0)
+        return -1;
     unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT | MOUNT_PROPAGATION_FLAGS);
     if (strcmp(type, "sysfs") == 0)
         return sysfs_entry(ctx, rootfd, m, target, flags, label, err);
+    _cleanup_free_ char *data = NULL;
+    if (lsm_mount_data(type, m->data, ctx->spec->linux_.mount_label, &data, err) < 0)
+        return error_wrap(err, "%s", label);
 
     /* tmpcopyup: an fd opened on the directory before the tmpfs covers it still reads what the
      * image has there. */
@@ -646,7 +737,7 @@ static int fs_entry(const struct rootfs_context *ctx, int rootfd, const struct s
     }
     /* The copy needs a writable tmpfs: read-only comes after it. */
     unsigned long first = copyup ? flags & ~MS_RDONLY : flags;
-    if (mount_fs(sys, m->source, target, type, first, m->data, label, err) < 0)
+    if (mount_fs(sys, m->source, target, type, first, data, label, err) < 0)
         return -1;
     if (!copyup)
         return 0;

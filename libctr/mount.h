@@ -78,9 +78,10 @@ bool mount_is_idmapped_bind(const struct spec_mount *m);
  * the host's filesystems (mount_setattr(MOUNT_ATTR_IDMAP) wants CAP_SYS_ADMIN over the user
  * namespace the filesystem belongs to, the host's), so the runtime does it. Returns the detached
  * tree of bind mounts[index] (source relative to `bundle`), idmapped with its own mappings, else
- * with the container's user namespace `container_userns`; the init attaches it. */
+ * with the container's user namespace `container_userns`; the init attaches it. A user
+ * namespace of the mount's own mappings is made with the procfs handle `procfd` (procfs.h). */
 int mount_prepare_idmapped(const struct sys_ops *sys, const struct spec_mount *m, size_t index,
-                           const char *bundle, int container_userns, ctr_error **err);
+                           const char *bundle, int container_userns, int procfd, ctr_error **err);
 
 /* The last steps of every entry: its recursive attributes (mount_setattr(AT_RECURSIVE) for rro,
  * rnosuid...) and its propagation (shared, slave, private, unbindable, and their r- forms), both

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "security.h"
+#include "procfs.h"
 #include "util.h"
 
 int namespace_clone_flag(enum spec_namespace_type type)
@@ -68,8 +68,9 @@ int namespaces_open_paths(const struct spec_linux *linux_, int fds[NS_TYPE_COUNT
     return 0;
 }
 
-int namespaces_open_of_process(const struct spec_linux *linux_, pid_t pid, int fds[NS_TYPE_COUNT],
-                               char paths[NS_TYPE_COUNT][48], ctr_error **err)
+int namespaces_open_of_process(int procfd, const struct spec_linux *linux_, pid_t pid,
+                               int fds[NS_TYPE_COUNT], char paths[NS_TYPE_COUNT][48],
+                               ctr_error **err)
 {
     static const char *const proc_names[NS_TYPE_COUNT] = {
         [NS_PID] = "pid", [NS_NETWORK] = "net", [NS_MOUNT] = "mnt",   [NS_IPC] = "ipc",
@@ -83,12 +84,11 @@ int namespaces_open_of_process(const struct spec_linux *linux_, pid_t pid, int f
         if (!linux_->namespaces[t].present)
             continue;
         snprintf(paths[t], sizeof(paths[t]), "/proc/%d/ns/%s", (int)pid, proc_names[t]);
-        fds[t] = open(paths[t], O_RDONLY | O_CLOEXEC);
+        fds[t] = procfs_open_namespace(procfd, paths[t] + strlen("/proc/"),
+                                       namespace_clone_flag(t), err);
         if (fds[t] < 0) {
-            int saved = errno;
             namespaces_close_fds(fds);
-            return error_set(err, saved, "open the container's %s namespace `%s`",
-                             spec_namespace_name(t), paths[t]);
+            return error_wrap(err, "the container's %s namespace", spec_namespace_name(t));
         }
     }
     return 0;
@@ -117,8 +117,8 @@ int namespaces_join(int fds[NS_TYPE_COUNT], const char *const paths[NS_TYPE_COUN
     return 0;
 }
 
-static int write_map(pid_t pid, const char *file, const struct spec_id_mapping *maps, size_t count,
-                     ctr_error **err)
+static int write_map(int procfd, pid_t pid, const char *file, const struct spec_id_mapping *maps,
+                     size_t count, ctr_error **err)
 {
     /* All lines in one write(2): the kernel accepts a map file's content only once. */
     char buf[4096];
@@ -131,20 +131,23 @@ static int write_map(pid_t pid, const char *file, const struct spec_id_mapping *
         used += (size_t)n;
     }
     char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-    return write_file(path, buf, used, err);
+    snprintf(path, sizeof(path), "%d/%s", (int)pid, file);
+    return procfs_write(procfd, path, buf, used, err);
 }
 
-int namespaces_write_id_maps(pid_t pid, const struct spec_linux *linux_, ctr_error **err)
+int namespaces_write_id_maps(int procfd, pid_t pid, const struct spec_linux *linux_,
+                             ctr_error **err)
 {
-    if (write_map(pid, "uid_map", linux_->uid_mappings, linux_->uid_mappings_count, err) < 0)
+    if (write_map(procfd, pid, "uid_map", linux_->uid_mappings, linux_->uid_mappings_count,
+                  err) < 0)
         return error_wrap(err, "linux.uidMappings");
-    if (write_map(pid, "gid_map", linux_->gid_mappings, linux_->gid_mappings_count, err) < 0)
+    if (write_map(procfd, pid, "gid_map", linux_->gid_mappings, linux_->gid_mappings_count,
+                  err) < 0)
         return error_wrap(err, "linux.gidMappings");
     return 0;
 }
 
-static int set_time_offsets(const struct spec_linux *linux_, ctr_error **err)
+static int set_time_offsets(int procfd, const struct spec_linux *linux_, ctr_error **err)
 {
     /* time_namespaces(7): offsets can only be written while no process is in the namespace, so
      * unshare (which only affects children), write them, then move ourselves in with setns. */
@@ -156,19 +159,13 @@ static int set_time_offsets(const struct spec_linux *linux_, ctr_error **err)
     if (linux_->time_boottime.set)
         used += (size_t)snprintf(buf + used, sizeof(buf) - used, "boottime %" PRId64 " %" PRIu32 "\n",
                                  linux_->time_boottime.secs, linux_->time_boottime.nanosecs);
-    if (used > 0) {
-        static const char OFFSETS[] = "/proc/self/timens_offsets";
-        _cleanup_close_ int offsets = process_open_own_proc_file(OFFSETS, O_WRONLY);
-        if (offsets < 0)
-            return error_set(err, errno, "linux.timeOffsets: open `%s`", OFFSETS);
-        /* One write(2): the kernel parses the whole content at once. */
-        ssize_t n = write(offsets, buf, used);
-        if (n < 0 || (size_t)n != used)
-            return error_set(err, n < 0 ? errno : EIO, "linux.timeOffsets: write `%s`", OFFSETS);
-    }
-    _cleanup_close_ int fd = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+    /* One write(2): the kernel parses the whole content at once. */
+    if (used > 0 && procfs_write(procfd, "self/timens_offsets", buf, used, err) < 0)
+        return error_wrap(err, "linux.timeOffsets");
+    _cleanup_close_ int fd =
+        procfs_open_namespace(procfd, "self/ns/time_for_children", CLONE_NEWTIME, err);
     if (fd < 0)
-        return error_set(err, errno, "open `/proc/self/ns/time_for_children`");
+        return -1;
     if (setns(fd, CLONE_NEWTIME) < 0)
         return error_set(err, errno, "enter the new time namespace");
     return 0;
@@ -182,13 +179,13 @@ int namespaces_unshare_cgroup(const struct spec_linux *linux_, ctr_error **err)
     return 0;
 }
 
-int namespaces_unshare_time(const struct spec_linux *linux_, ctr_error **err)
+int namespaces_unshare_time(int procfd, const struct spec_linux *linux_, ctr_error **err)
 {
     const struct spec_namespace *time = &linux_->namespaces[NS_TIME];
     if (time->present && time->path == NULL) {
         if (unshare(CLONE_NEWTIME) < 0)
             return error_set(err, errno, "create time namespace");
-        if (set_time_offsets(linux_, err) < 0)
+        if (set_time_offsets(procfd, linux_, err) < 0)
             return -1;
     }
     return 0;

@@ -26,24 +26,29 @@ bool namespaces_any_joined(const struct spec_linux *linux_);
 int namespaces_open_paths(const struct spec_linux *linux_, int fds[NS_TYPE_COUNT], ctr_error **err);
 void namespaces_close_fds(int fds[NS_TYPE_COUNT]);
 
-/* Opens the namespaces of a running process (`exec`): every type the container's config has.
- * paths[type] gets the /proc path, for messages. */
-int namespaces_open_of_process(const struct spec_linux *linux_, pid_t pid, int fds[NS_TYPE_COUNT],
-                               char paths[NS_TYPE_COUNT][48], ctr_error **err);
+/* Opens the namespaces of a running process (`exec`), through the procfs handle `procfd`
+ * (procfs.h): every type the container's config has. paths[type] gets the /proc path, for
+ * messages. */
+int namespaces_open_of_process(int procfd, const struct spec_linux *linux_, pid_t pid,
+                               int fds[NS_TYPE_COUNT], char paths[NS_TYPE_COUNT][48],
+                               ctr_error **err);
 
 /* setns() into each opened namespace: the user namespace first, as its credentials decide what
  * the other setns calls may do. paths[type] names it in errors. */
 int namespaces_join(int fds[NS_TYPE_COUNT], const char *const paths[NS_TYPE_COUNT],
                     ctr_error **err);
 
-/* Writes /proc/PID/uid_map and gid_map from linux.uidMappings/gidMappings. */
-int namespaces_write_id_maps(pid_t pid, const struct spec_linux *linux_, ctr_error **err);
+/* Writes /proc/PID/uid_map and gid_map from linux.uidMappings/gidMappings, through the procfs
+ * handle `procfd` (procfs.h). */
+int namespaces_write_id_maps(int procfd, pid_t pid, const struct spec_linux *linux_,
+                             ctr_error **err);
 
 /* In the init, once it is in its cgroup: a new cgroup namespace, rooted at that cgroup. */
 int namespaces_unshare_cgroup(const struct spec_linux *linux_, ctr_error **err);
 
-/* In the init: a new time namespace with linux.timeOffsets written before the init enters it. */
-int namespaces_unshare_time(const struct spec_linux *linux_, ctr_error **err);
+/* In the init: a new time namespace with linux.timeOffsets written (through the procfs handle
+ * `procfd`) before the init enters it. */
+int namespaces_unshare_time(int procfd, const struct spec_linux *linux_, ctr_error **err);
 
 /* hostname and domainname (spec_validate made sure the UTS namespace is the container's own). */
 int namespaces_set_uts(const struct ctr_spec *spec, ctr_error **err);

@@ -26,6 +26,8 @@
 #include <linux/sched.h> /* SCHED_DEADLINE */
 #include <linux/mempolicy.h>
 
+#include "procfs.h"
+
 /* ---- rlimits ------------------------------------------------------------------------------- */
 
 static const char *rlimit_name(int resource)
@@ -80,65 +82,39 @@ int process_set_rlimits(const struct spec_process *process, ctr_error **err)
     return 0;
 }
 
-/* ---- own /proc files ------------------------------------------------------------------------ */
-
-/* Becoming root of a new user namespace (setresuid) cleared the dumpable flag, and procfs then
- * shows this process's files as owned by the host's root, which is not mapped in the namespace:
- * even its root gets EACCES. So the process is made dumpable for the one open only, as runc's
- * nsexec is for its id maps. CVE-2016-9962 (a container process ptrace()ing the init while it
- * holds host resources) needs a tracer with capabilities in the new user namespace, and no other
- * process is in it yet during the init's set-up. */
-int process_open_own_proc_file(const char *path, int flags)
-{
-    int fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
-    if (fd >= 0 || errno != EACCES || prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1)
-        return fd;
-    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) {
-        errno = EACCES;
-        return -1;
-    }
-    fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
-    int saved = errno;
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    errno = saved;
-    return fd;
-}
-
 /* ---- oom_score_adj ------------------------------------------------------------------------- */
 
-static const char OOM_SCORE_ADJ[] = "/proc/self/oom_score_adj";
+static const char OOM_SCORE_ADJ[] = "self/oom_score_adj";
 
-int process_set_oom_score_adj(const struct spec_process *process, ctr_error **err)
+int process_set_oom_score_adj(int procfd, const struct spec_process *process, ctr_error **err)
 {
     if (!process->oom_score_adj.set)
         return 0;
     int64_t value = process->oom_score_adj.value;
-    char current[32] = "";
-    {
-        _cleanup_close_ int fd = open(OOM_SCORE_ADJ, O_RDONLY | O_CLOEXEC);
-        ssize_t n = fd >= 0 ? read(fd, current, sizeof(current) - 1) : -1;
-        current[n > 0 ? n : 0] = '\0';
+    /* Read for the message below only: a failed read leaves it out. */
+    _cleanup_free_ char *current = NULL;
+    if (procfs_read(procfd, OOM_SCORE_ADJ, &current, NULL) == 0)
         current[strcspn(current, "\n")] = '\0';
-    }
 
     char buf[32];
     int len = snprintf(buf, sizeof(buf), "%" PRId64, value);
-    /* In a new user namespace the init is its root by now, which procfs does not let open its
-     * own files without help (see process_open_own_proc_file). */
-    _cleanup_close_ int fd = process_open_own_proc_file(OOM_SCORE_ADJ, O_WRONLY);
+    /* CVE-2019-16884 class: through the runtime's procfs, not a /proc the container mounted. */
+    _cleanup_close_ int fd = procfs_open(procfd, OOM_SCORE_ADJ, O_WRONLY, err);
     if (fd < 0)
-        return error_set(err, errno, "process.oomScoreAdj: open `%s`", OOM_SCORE_ADJ);
+        return error_wrap(err, "process.oomScoreAdj");
     ssize_t written = write(fd, buf, (size_t)len);
     if (written == len)
         return 0;
     int saved = written < 0 ? errno : EIO;
     /* Going below the lowest value a privileged process has set needs CAP_SYS_RESOURCE. */
-    if ((saved == EACCES || saved == EPERM) && current[0] && value < strtoll(current, NULL, 10))
+    if ((saved == EACCES || saved == EPERM) && current && current[0] &&
+        value < strtoll(current, NULL, 10))
         return error_set(err, saved,
                          "process.oomScoreAdj: lowering oom_score_adj from %s to %s needs "
                          "CAP_SYS_RESOURCE",
                          current, buf);
-    return error_set(err, saved, "process.oomScoreAdj: write `%s` to `%s`", buf, OOM_SCORE_ADJ);
+    return error_set(err, saved, "process.oomScoreAdj: write `%s` to `/proc/%s`", buf,
+                     OOM_SCORE_ADJ);
 }
 
 /* ---- scheduler ----------------------------------------------------------------------------- */
@@ -444,6 +420,16 @@ int process_set_umask_and_cwd(const struct spec_process *process, ctr_error **er
         return error_set(err, EINVAL, "process.cwd: missing");
     if (chdir(process->cwd) < 0)
         return error_set(err, errno, "process.cwd: chdir to `%s`", process->cwd);
+    /* CVE-2024-21626: the runtime's own fds (its state directory, its procfs handle...) are still
+     * open here, so a cwd of /proc/self/fd/N would leave the process in the host's filesystem.
+     * The kernel knows: a cwd outside the process's root has no path from it ("(unreachable)",
+     * which getcwd() reports as ENOENT). */
+    _cleanup_free_ char *where = getcwd(NULL, 0);
+    if (where == NULL && errno != ENOENT)
+        return error_set(err, errno, "process.cwd `%s`: getcwd", process->cwd);
+    if (where == NULL || where[0] != '/')
+        return error_set(err, EPERM, "process.cwd `%s`: outside the container's root filesystem "
+                         "(refused: CVE-2024-21626)", process->cwd);
     return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
@@ -110,6 +111,16 @@ static int cgroup_links(const struct sys_ops *sys, int tmpfs, const struct cgrou
     return 0;
 }
 
+/* Whether the container's process may hold CAP_SYS_ADMIN: it is in the bounding set the config
+ * gives, or the config gives none and the process keeps the runtime's (init.c), which has it. */
+static bool may_have_sys_admin(const struct spec_process *process)
+{
+    const struct spec_capabilities *caps = &process->capabilities;
+    if (!process->has_capabilities)
+        return true;
+    return caps->has_bounding && (caps->bounding & (UINT64_C(1) << CAP_SYS_ADMIN));
+}
+
 /* A `cgroup` entry shows the container's cgroup at the destination. On cgroup v2 that is a
  * cgroup2 mount (in a cgroup namespace of its own) or a bind of the container's cgroup directory.
  * On v1 and hybrid hosts it is a tmpfs with one directory per hierarchy, each a fresh cgroup mount
@@ -120,6 +131,13 @@ static int cgroup_entry(const struct rootfs_context *ctx, int rootfd, const stru
     const struct sys_ops *sys = ctx->sys;
     const struct cgroup *cg = ctx->cgroup;
     unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT | MOUNT_PROPAGATION_FLAGS);
+    /* CVE-2023-25809 class: a writable cgroupfs lets the container's processes raise their own
+     * limits or, without a cgroup namespace of their own, reach cgroups that are not theirs
+     * (rootless runc left /sys/fs/cgroup writable). A container without CAP_SYS_ADMIN has no
+     * business writing there: read-only, whatever its options say. One with it could remount the
+     * mount writable anyway, so it gets what it asks for. */
+    if (!may_have_sys_admin(&ctx->spec->process))
+        flags |= MS_RDONLY;
     if (paths_equal(m->destination, "/"))
         return error_set(err, EINVAL, "%s: the destination must be a path below the root", label);
     _cleanup_close_ int target = paths_create(sys, rootfd, m->destination, PATHS_DIR, 0755, err);

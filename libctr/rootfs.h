@@ -28,6 +28,8 @@ struct rootfs_context {
      * for it (mount_prepare_idmapped()), or -1. The caller keeps and closes them. */
     const int *idmapped_trees;
     bool no_pivot;                   /* MS_MOVE + chroot instead of pivot_root */
+    int procfd;                      /* the runtime's procfs handle (procfs.h), for idmapped
+                                      * mounts' user namespaces */
     /* Called once before the first `cgroup` mount (may be NULL): the init uses it to wait until
      * it is in its cgroup and to enter its cgroup namespace, so a fresh cgroup mount is rooted
      * at the container's cgroup. */

@@ -13,6 +13,8 @@
 #include <seccomp.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 /* Linux syscalls take at most six arguments; arguments are numbered 0-5. */
@@ -277,5 +279,74 @@ int seccomp_export_spec(const struct spec_seccomp *seccomp, int fd, ctr_error **
     int rc = seccomp_export_pfc(ctx, fd);
     if (rc < 0)
         return error_set(err, -rc, "linux.seccomp: export the filter");
+    return 0;
+}
+
+/* ---- the seccomp agent ----------------------------------------------------------------------- */
+
+/* The whole of `text` on a stream socket, `fd` attached to the first sendmsg (config-linux.md: "If
+ * more than one sendmsg(2) is used, the file descriptors MUST be sent only in the first call"). */
+static int send_with_fd(int sock, const char *text, size_t len, int fd)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof(control));
+    bool attached = false;
+    while (len > 0) {
+        struct iovec iov = {.iov_base = (void *)text, .iov_len = len};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+        if (!attached) {
+            mh.msg_control = control.buf;
+            mh.msg_controllen = sizeof(control.buf);
+            struct cmsghdr *cmsg = CMSG_FIRSTHDR(&mh);
+            cmsg->cmsg_level = SOL_SOCKET;
+            cmsg->cmsg_type = SCM_RIGHTS;
+            cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+            memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+        }
+        ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        attached = true;
+        text += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int seccomp_send_listener(const struct spec_seccomp *seccomp, const char *oci_version, pid_t pid,
+                          json_t *state, int listener_fd, ctr_error **err)
+{
+    const char *path = seccomp->listener_path;
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    /* spec_validate() made sure there is one when SCMP_ACT_NOTIFY is used. */
+    if (strlen(path) >= sizeof(addr.sun_path))
+        return error_set(err, ENAMETOOLONG, "linux.seccomp.listenerPath `%s`", path);
+    strcpy(addr.sun_path, path);
+
+    json_t *process_state = json_pack("{s:s, s:[s], s:I, s:O}", "ociVersion", oci_version, "fds",
+                                      "seccompFd", "pid", (json_int_t)pid, "state", state);
+    if (process_state && seccomp->listener_metadata)
+        json_object_set_new(process_state, "metadata", json_string(seccomp->listener_metadata));
+    _cleanup_free_ char *text = process_state ? json_dumps(process_state, JSON_COMPACT) : NULL;
+    json_decref(process_state);
+    if (text == NULL)
+        return error_set(err, ENOMEM, "linux.seccomp: the container process state");
+
+    /* config-linux.md: AF_UNIX, SOCK_STREAM, one state per connection, closed after it. */
+    _cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (sock < 0)
+        return error_set(err, errno, "linux.seccomp.listenerPath `%s`: socket", path);
+    if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+        return error_set(err, errno,
+                         "linux.seccomp.listenerPath `%s`: connect to the seccomp agent", path);
+    if (send_with_fd(sock, text, strlen(text), listener_fd) < 0)
+        return error_set(err, errno,
+                         "linux.seccomp.listenerPath `%s`: send the listener to the seccomp agent",
+                         path);
     return 0;
 }

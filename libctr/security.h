@@ -38,16 +38,19 @@ int seccomp_export_spec(const struct spec_seccomp *seccomp, int fd, ctr_error **
 int seccomp_export_bpf_spec(const struct spec_seccomp *seccomp, int fd, unsigned *flags,
                             ctr_error **err);
 
+/* config-linux.md "Seccomp", listenerPath: connects to the seccomp agent's socket and sends it
+ * the container process state (ociVersion, fds ["seccompFd"], pid: the process the filter is on,
+ * metadata: listenerMetadata, state: `state`) as JSON with `listener_fd` attached (SCM_RIGHTS),
+ * then closes the connection. An agent that cannot be reached is an error naming listenerPath. */
+int seccomp_send_listener(const struct spec_seccomp *seccomp, const char *oci_version, pid_t pid,
+                          json_t *state, int listener_fd, ctr_error **err);
+
 /* process.c ---------------------------------------------------------------------------------- */
 
-/* open(2) of one of the calling process's own /proc/self files, also once it has become root of a
- * new user namespace, when procfs shows them as owned by the unmapped host root. Returns the fd
- * (O_CLOEXEC) or -1 with errno. */
-int process_open_own_proc_file(const char *path, int flags);
-
 int process_set_rlimits(const struct spec_process *process, ctr_error **err);
-/* oom_score_adj through /proc/self (lowering it needs CAP_SYS_RESOURCE: the error says so). */
-int process_set_oom_score_adj(const struct spec_process *process, ctr_error **err);
+/* oom_score_adj through the procfs handle `procfd` (procfs.h; lowering it needs
+ * CAP_SYS_RESOURCE: the error says so). */
+int process_set_oom_score_adj(int procfd, const struct spec_process *process, ctr_error **err);
 int process_set_scheduler(const struct spec_process *process, ctr_error **err);
 int process_set_io_priority(const struct spec_process *process, ctr_error **err);
 int process_set_personality(const struct spec_linux *linux_, ctr_error **err);

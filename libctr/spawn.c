@@ -18,6 +18,8 @@
 #include "mount.h"
 #include "namespaces.h"
 #include "netdev.h"
+#include "procfs.h"
+#include "security.h"
 #include "sync.h"
 #include "terminal.h"
 #include "util.h"
@@ -35,16 +37,11 @@ static int sys_pidfd_open(pid_t pid)
 /* A raw clone3 skips glibc's fork handlers, so in a process with other threads the child could
  * inherit a malloc lock held by one of them and deadlock. Only a single-threaded caller (ctr-run,
  * the shim) gets the fast path; an embedding daemon with threads goes through glibc's fork(). */
-static bool caller_is_single_threaded(void)
+static bool caller_is_single_threaded(int procfd)
 {
-    char buf[1024];
-    _cleanup_close_ int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    _cleanup_free_ char *buf = NULL;
+    if (procfs_read(procfd, "self/stat", &buf, NULL) < 0)
         return false;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    if (n <= 0)
-        return false;
-    buf[n] = '\0';
     /* proc(5): field 20 is num_threads; the command name (field 2) may contain spaces, so count
      * from the last ')'. */
     char *p = strrchr(buf, ')');
@@ -160,14 +157,15 @@ static int run_create_runtime_hooks(const struct spawn_request *request, pid_t p
 /* SYNC_IDMAP_MOUNTS: each idmapped bind's detached tree, made here on the init's user namespace
  * `userns` (or the mount's own mappings), sent back to be attached (mount.h). */
 static int send_idmapped_trees(const struct spawn_request *request,
-                               const struct spawned_init *init, int userns, ctr_error **err)
+                               const struct spawned_init *init, int userns, int procfd,
+                               ctr_error **err)
 {
     const struct ctr_spec *spec = request->spec;
     for (size_t i = 0; i < spec->mounts_count; i++) {
         if (!mount_is_idmapped_bind(&spec->mounts[i]))
             continue;
         _cleanup_close_ int tree = mount_prepare_idmapped(&sys_real, &spec->mounts[i], i,
-                                                          request->bundle, userns, err);
+                                                          request->bundle, userns, procfd, err);
         if (tree < 0 ||
             send_to_init_fds(init, request, SYNC_IDMAP_TREE, (int64_t)i, &tree, 1, err) < 0)
             return -1;
@@ -175,9 +173,27 @@ static int send_idmapped_trees(const struct spawn_request *request,
     return send_to_init(init, request, SYNC_IDMAP_DONE, 0, err);
 }
 
-/* The stages where the init hands over fds of its namespaces (sync.h); the fds are closed here. */
+/* SYNC_SECCOMP_LISTENER: the listener goes to the seccomp agent with the container process state,
+ * whose `pid` is the process the filter is on, and whose `state` is the container's. */
+static int send_listener_to_agent(const struct spawn_request *request,
+                                  const struct spawned_init *init, int listener, ctr_error **err)
+{
+    const struct ctr_spec *spec = request->spec;
+    pid_t container_pid = request->mode == SPAWN_EXEC ? request->target_pid : init->pid;
+    json_t *state = hooks_state_document(spec, request->id, request->status, container_pid,
+                                         request->bundle);
+    if (state == NULL)
+        return error_set(err, ENOMEM, "linux.seccomp: the container process state");
+    int rc = seccomp_send_listener(&spec->linux_.seccomp, spec->oci_version, init->pid, state,
+                                   listener, err);
+    json_decref(state);
+    return rc;
+}
+
+/* The stages where the init hands over fds (sync.h); the fds are closed here. */
 static int serve_with_fds(const struct spawn_request *request, const struct spawned_init *init,
-                          const struct sync_msg *msg, int *fds, size_t count, ctr_error **err)
+                          int procfd, const struct sync_msg *msg, int *fds, size_t count,
+                          ctr_error **err)
 {
     int rc;
     if (msg->type == SYNC_NET_DEVICES && count == 2)
@@ -185,7 +201,9 @@ static int serve_with_fds(const struct spawn_request *request, const struct spaw
                  ? -1
                  : send_to_init(init, request, SYNC_NET_DEVICES_MOVED, 0, err);
     else if (msg->type == SYNC_IDMAP_MOUNTS && count == 1)
-        rc = send_idmapped_trees(request, init, fds[0], err);
+        rc = send_idmapped_trees(request, init, fds[0], procfd, err);
+    else if (msg->type == SYNC_SECCOMP_LISTENER && count == 1)
+        rc = send_listener_to_agent(request, init, fds[0], err);
     else
         rc = error_set(err, EPROTO, "`%s` from the container init with %zu fd(s)",
                        sync_type_name(msg->type), count);
@@ -196,7 +214,7 @@ static int serve_with_fds(const struct spawn_request *request, const struct spaw
 
 /* Parent side of the handshake, from PARENT_READY until the init waits at the barrier. */
 static int drive_handshake(const struct spawn_request *request, struct spawned_init *init,
-                           pid_t *intermediate, ctr_error **err)
+                           int procfd, pid_t *intermediate, ctr_error **err)
 {
     for (;;) {
         struct sync_msg msg;
@@ -204,8 +222,9 @@ static int drive_handshake(const struct spawn_request *request, struct spawned_i
         size_t count = 0;
         if (sync_receive_fds(init->sync_fd, &msg, fds, SYNC_FDS_MAX, &count, err) < 0)
             return -1;
-        if (count || msg.type == SYNC_NET_DEVICES || msg.type == SYNC_IDMAP_MOUNTS) {
-            if (serve_with_fds(request, init, &msg, fds, count, err) < 0)
+        if (count || msg.type == SYNC_NET_DEVICES || msg.type == SYNC_IDMAP_MOUNTS ||
+            msg.type == SYNC_SECCOMP_LISTENER) {
+            if (serve_with_fds(request, init, procfd, &msg, fds, count, err) < 0)
                 return -1;
             continue;
         }
@@ -213,7 +232,7 @@ static int drive_handshake(const struct spawn_request *request, struct spawned_i
         case 0:
             return init_died(init, request, err);
         case SYNC_USERNS_CREATED:
-            if (namespaces_write_id_maps(init->pid, &request->spec->linux_, err) < 0)
+            if (namespaces_write_id_maps(procfd, init->pid, &request->spec->linux_, err) < 0)
                 return -1;
             if (send_to_init(init, request, SYNC_USERNS_MAPPED, 0, err) < 0)
                 return -1;
@@ -251,13 +270,13 @@ static int drive_handshake(const struct spawn_request *request, struct spawned_i
 
 /* The namespaces the init joins instead of creating: the config's paths (create), or every
  * namespace of the running container (exec). */
-static int open_joined_namespaces(const struct spawn_request *request, int fds[NS_TYPE_COUNT],
-                                  char paths[NS_TYPE_COUNT][48], const char *path_of[NS_TYPE_COUNT],
-                                  ctr_error **err)
+static int open_joined_namespaces(const struct spawn_request *request, int procfd,
+                                  int fds[NS_TYPE_COUNT], char paths[NS_TYPE_COUNT][48],
+                                  const char *path_of[NS_TYPE_COUNT], ctr_error **err)
 {
     const struct spec_linux *linux_ = &request->spec->linux_;
     if (request->mode == SPAWN_EXEC) {
-        if (namespaces_open_of_process(linux_, request->target_pid, fds, paths, err) < 0)
+        if (namespaces_open_of_process(procfd, linux_, request->target_pid, fds, paths, err) < 0)
             return -1;
         for (int t = 0; t < NS_TYPE_COUNT; t++)
             path_of[t] = paths[t];
@@ -271,10 +290,15 @@ static int open_joined_namespaces(const struct spawn_request *request, int fds[N
 int spawn_init(const struct spawn_request *request, struct spawned_init *init, ctr_error **err)
 {
     const struct spec_linux *linux_ = &request->spec->linux_;
+    /* Taken before the init exists, which inherits it: the runtime's own /proc, which no mount of
+     * the container can cover (procfs.h; CVE-2019-16884, CVE-2025-52881). */
+    _cleanup_close_ int procfd = procfs_open_root(err);
+    if (procfd < 0)
+        return -1;
     int ns_fds[NS_TYPE_COUNT];
     char ns_paths[NS_TYPE_COUNT][48];
     const char *ns_path_of[NS_TYPE_COUNT];
-    if (open_joined_namespaces(request, ns_fds, ns_paths, ns_path_of, err) < 0)
+    if (open_joined_namespaces(request, procfd, ns_fds, ns_paths, ns_path_of, err) < 0)
         return -1;
 
     int sv[2];
@@ -286,7 +310,7 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
 
     bool exec = request->mode == SPAWN_EXEC;
     int new_flags = exec ? 0 : namespaces_new_flags(linux_);
-    bool fast = !exec && !namespaces_any_joined(linux_) && caller_is_single_threaded();
+    bool fast = !exec && !namespaces_any_joined(linux_) && caller_is_single_threaded(procfd);
     bool into_cgroup = false;
     pid_t pid;
     if (fast) {
@@ -322,6 +346,7 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
             .namespaces_created = fast,
             .ns_fds = ns_fds,
             .ns_paths = ns_path_of,
+            .proc_fd = procfd,
         };
         init_main(&args);
     }
@@ -333,7 +358,8 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
         error_set(err, errno, "pidfd_open of the container init %d", pid);
         goto fail;
     }
-    if (fast && (new_flags & CLONE_NEWUSER) && namespaces_write_id_maps(pid, linux_, err) < 0)
+    if (fast && (new_flags & CLONE_NEWUSER) &&
+        namespaces_write_id_maps(procfd, pid, linux_, err) < 0)
         goto fail;
     /* Moving a task between v1 cgroups waits for an RCU grace period (the threadgroup rwsem is
      * taken for writing): milliseconds. On the fast path the init sets up its mounts meanwhile
@@ -354,7 +380,7 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
     if (send_to_init(init, request, SYNC_CGROUP_JOINED, 0, err) < 0)
         goto fail;
     pid_t intermediate = pid;
-    if (drive_handshake(request, init, &intermediate, err) < 0) {
+    if (drive_handshake(request, init, procfd, &intermediate, err) < 0) {
         if (intermediate > 0 && intermediate != init->pid) {
             kill(intermediate, SIGKILL);
             reap(intermediate);

@@ -30,6 +30,9 @@ struct spawn_request {
     bool no_new_keyring;
     bool no_pivot;
     const char *const *extra_env;  /* appended to process.env, may be NULL */
+    const char *status;            /* the container's status in the state the seccomp agent gets
+                                    * (config-linux.md, listenerPath): "creating", or for exec
+                                    * the running container's */
     /* prestart/createRuntime hooks' warnings are errors; nothing to warn about during spawn. */
 };
 

@@ -144,16 +144,22 @@ static bool needs_marker(const char *digits, size_t n)
     return above_int64 && within_uint64;
 }
 
-/* Copies `data` into *out with the big integer literals outside strings marked. *out stays NULL
- * when there was none. */
-static int mark_big_integers(const char *data, size_t len, char **out, size_t *out_len)
+/* The rewritten form of a literal, and how many characters longer than the literal it is. */
+#define BIG_INTEGER_FORMAT "\"\\u0000u64:%.*s\""
+#define BIG_INTEGER_GROWTH (sizeof("\"\\u0000u64:\"") - 1)
+
+/* Copies `data` into *out with the big integer literals outside strings marked, and their
+ * offsets in *out into *marks (ascending). *out and *marks stay NULL when there was none. */
+static int mark_big_integers(const char *data, size_t len, char **out, size_t *out_len,
+                             size_t **marks, size_t *marks_count)
 {
     _cleanup_free_ char *text = NULL;
-    size_t size = 0;
+    _cleanup_free_ size_t *offsets = NULL;
+    size_t size = 0, count = 0, capacity = 0;
     FILE *f = open_memstream(&text, &size);
     if (f == NULL)
         return -1;
-    bool in_string = false, changed = false;
+    bool in_string = false;
     for (size_t i = 0; i < len;) {
         char c = data[i];
         if (in_string) {
@@ -175,9 +181,24 @@ static int mark_big_integers(const char *data, size_t len, char **out, size_t *o
                     integer = false;
                 end++;
             }
-            if (integer && needs_marker(data + i, end - i)) {
-                fprintf(f, "\"\\u0000u64:%.*s\"", (int)(end - i), data + i);
-                changed = true;
+            /* "0" followed by digits is no JSON number: left as it is, jansson refuses it, as
+             * it would have without the big integer that brought us here. */
+            if (integer && c != '0' && needs_marker(data + i, end - i)) {
+                long at = ftell(f);
+                if (count == capacity) {
+                    capacity = capacity ? 2 * capacity : 8;
+                    size_t *grown = realloc(offsets, capacity * sizeof(*offsets));
+                    if (grown == NULL)
+                        at = -1;
+                    else
+                        offsets = grown;
+                }
+                if (at < 0) {
+                    fclose(f);
+                    return -1;
+                }
+                offsets[count++] = (size_t)at;
+                fprintf(f, BIG_INTEGER_FORMAT, (int)(end - i), data + i);
             } else {
                 fwrite(data + i, 1, end - i, f);
             }
@@ -189,11 +210,29 @@ static int mark_big_integers(const char *data, size_t len, char **out, size_t *o
     }
     if (fclose(f) != 0)
         return -1;
-    if (changed) {
+    if (count > 0) {
         *out = steal_pointer(&text);
         *out_len = size;
+        *marks = steal_pointer(&offsets);
+        *marks_count = count;
     }
     return 0;
+}
+
+/* A syntax error found in the rewritten text is reported where it is in the original: on its
+ * line, each literal rewritten before it pushed it BIG_INTEGER_GROWTH columns to the right. */
+static void locate_in_original(json_error_t *jerr, const char *marked, const size_t *marks,
+                               size_t count)
+{
+    int line = 1;
+    size_t i = 0;
+    for (size_t m = 0; m < count && jerr->position >= 0 && marks[m] < (size_t)jerr->position;
+         m++) {
+        for (; i < marks[m]; i++)
+            line += marked[i] == '\n';
+        if (line == jerr->line)
+            jerr->column -= (int)BIG_INTEGER_GROWTH;
+    }
 }
 
 static int syntax_error(ctr_error **err, const json_error_t *jerr)
@@ -212,14 +251,17 @@ int spec_json_load(const char *data, size_t len, json_t **out, ctr_error **err)
     json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL && json_error_code(&jerr) == json_error_numeric_overflow) {
         _cleanup_free_ char *marked = NULL;
-        size_t marked_len = 0;
-        if (mark_big_integers(data, len, &marked, &marked_len) < 0)
+        _cleanup_free_ size_t *marks = NULL;
+        size_t marked_len = 0, marks_count = 0;
+        if (mark_big_integers(data, len, &marked, &marked_len, &marks, &marks_count) < 0)
             return error_set(err, ENOMEM, "parse JSON");
         if (marked != NULL) {
             json_error_t again;
             root = json_loadb(marked, marked_len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &again);
-            if (root == NULL)
+            if (root == NULL) {
                 jerr = again;
+                locate_in_original(&jerr, marked, marks, marks_count);
+            }
         }
     }
     if (root == NULL)

@@ -26,6 +26,7 @@ const char *sync_type_name(uint32_t type)
     case SYNC_IDMAP_MOUNTS: return "idmap-mounts";
     case SYNC_IDMAP_TREE: return "idmap-tree";
     case SYNC_IDMAP_DONE: return "idmap-done";
+    case SYNC_SECCOMP_LISTENER: return "seccomp-listener";
     }
     return "unknown";
 }

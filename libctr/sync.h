@@ -39,7 +39,13 @@
  *   runs prestart + createRuntime hooks
  *   SYNC_HOOKS_DONE (value: the init's pid) -->
  *                                               createContainer hooks, pivot_root,
- *                                               process set-up, capabilities
+ *                                               process set-up, capabilities; a seccomp
+ *                                               filter with SCMP_ACT_NOTIFY is loaded here
+ *                      <----------------------- SYNC_SECCOMP_LISTENER + the filter's listener
+ *                                               (SCM_RIGHTS), only with SCMP_ACT_NOTIFY
+ *   sends it to linux.seccomp.listenerPath
+ *   with the container process state
+ *   (seccomp.c; no reply: the init goes on)
  *                      <----------------------- SYNC_INIT_CREATED (waits at the exec barrier)
  *   (create, container.c: the init joins its
  *   resctrl groups, linux.intelRdt)
@@ -85,6 +91,8 @@ enum sync_type {
                               * filesystems: that needs CAP_SYS_ADMIN over their user namespace) */
     SYNC_IDMAP_TREE,         /* parent: the detached, idmapped tree of mounts[value] is attached */
     SYNC_IDMAP_DONE,         /* parent: every idmapped bind was sent */
+    SYNC_SECCOMP_LISTENER,   /* init: the listener of my SCMP_ACT_NOTIFY filter is attached: hand
+                              * it to the seccomp agent (config-linux.md, listenerPath) */
 };
 
 /* The most fds one message carries. */

@@ -14,9 +14,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "util.h"
 
-int terminal_open_master(int ptmx, int *master, ctr_error **err)
+int terminal_open_master(int procfd, int ptmx, int *master, ctr_error **err)
 {
     struct stat st;
     struct statfs sfs;
@@ -25,10 +26,14 @@ int terminal_open_master(int ptmx, int *master, ctr_error **err)
     if (sfs.f_type != DEVPTS_SUPER_MAGIC || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 5 ||
         minor(st.st_rdev) != 2)
         return error_set(err, EPERM, "the container's /dev/pts/ptmx is not a devpts ptmx");
-    /* Reopen the node we were given: each open is a new pty. */
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/self/fd/%d", ptmx);
-    *master = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    /* Reopen the node we were given (each open is a new pty) through its fd's magic link in the
+     * runtime's verified procfs, not the container's /proc, which a mount could shadow. */
+    _cleanup_close_ int fds = procfs_open(procfd, "self/fd", O_PATH | O_DIRECTORY, err);
+    if (fds < 0)
+        return error_wrap(err, "reopen the container's /dev/pts/ptmx");
+    char name[16];
+    snprintf(name, sizeof(name), "%d", ptmx);
+    *master = openat(fds, name, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (*master < 0)
         return error_set(err, errno, "open the container's /dev/pts/ptmx");
     return 0;

@@ -8,8 +8,9 @@
 #include "spec.h"
 
 /* Opens a new pty master from `ptmx`, an fd (O_PATH is fine) of the container's /dev/pts/ptmx,
- * after checking it is the ptmx of a devpts instance and not something the image put there. */
-int terminal_open_master(int ptmx, int *master, ctr_error **err);
+ * after checking it is the ptmx of a devpts instance and not something the image put there;
+ * `procfd` is the runtime's verified procfs (procfs.h), through which it is reopened. */
+int terminal_open_master(int procfd, int ptmx, int *master, ctr_error **err);
 
 /* Unlocks the master and opens its slave with TIOCGPTPEER, never through a path the container
  * could swap (CVE-2025-52565 class). */

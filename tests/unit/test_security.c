@@ -32,6 +32,7 @@
 
 #include <cmocka.h>
 
+#include "procfs.h"
 #include "security.h"
 
 enum { MSG_SIZE = 2048 };
@@ -996,8 +997,10 @@ static void rlimits_raising_the_hard_limit_names_the_capability(void **state)
 static int child_oom(const void *arg, char *msg)
 {
     ctr_error *err = NULL;
-    if (process_set_oom_score_adj(arg, &err) < 0)
+    int procfd = procfs_open_root(&err);
+    if (procfd < 0 || process_set_oom_score_adj(procfd, arg, &err) < 0)
         return report(err, msg);
+    close(procfd);
     char buf[32] = "";
     int fd = open("/proc/self/oom_score_adj", O_RDONLY | O_CLOEXEC);
     ssize_t n = read(fd, buf, sizeof(buf) - 1);

@@ -673,6 +673,18 @@ static const struct bad_case bad_cases[] = {
     {.doc = "{'ociVersion': '1.2.0', 'root': {'path': 'r'}, 'process': {'args': ['sh'], 'cwd': '/',\n"
             " 'rlimits': [{'type': 'RLIMIT_CORE', 'soft': 18446744073709551616, 'hard': 0}]}}",
      .message = "config.json: line 2, column 65: too big integer near '18446744073709551616'"},
+    /* a leading zero makes no JSON number, also where a big integer earlier in the document sends
+     * it through the second pass, which used to read this one as 9223372036854775808 */
+    {.doc = "{'ociVersion': '1.2.0', 'root': {'path': 'r'}, 'process': {'args': ['sh'], 'cwd': '/',\n"
+            " 'rlimits': [{'type': 'RLIMIT_CORE', 'hard': 18446744073709551615,\n"
+            " 'soft': 09223372036854775808}]}}",
+     .message = "config.json: line 3, column 10: invalid token near '0'"},
+    /* a syntax error after big integers on its line is placed in the document as written, not in
+     * the second pass's rewriting of it, which makes each big integer 12 characters longer */
+    {.doc = "{'ociVersion': '1.2.0', 'root': {'path': 'r'}, 'process': {'args': ['sh'], 'cwd': '/',\n"
+            " 'rlimits': [{'type': 'RLIMIT_CORE', 'soft': 18446744073709551615,"
+            " 'hard': 18446744073709551615}]}, 'hostname': tru}",
+     .message = "config.json: line 2, column 115: invalid token near 'tru'"},
     {.doc = "{'root': {'path': 'rootfs'}}", .message = "config.json: ociVersion: required field missing"},
     {.patch = "{'ociVersion': 1}", .message = "config.json: ociVersion: expected a string, got integer"},
     {.patch = "{'ociVersion': '2.0.0'}",
