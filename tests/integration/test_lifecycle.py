@@ -58,6 +58,10 @@ def test_start_runs_the_process_and_status_becomes_running(ctr, bundle, test_dir
     cid = created(ctr, b)
     ctr("start", cid, check=True)
     assert state(ctr, cid)["status"] == "running"
+    # start returns once the program is exec'd; its first command runs right after.
+    deadline = time.monotonic() + 5
+    while not (out / "ran").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert (out / "ran").exists()
     ctr("delete", "--force", cid, check=True)
 
