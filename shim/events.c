@@ -196,7 +196,7 @@ int publisher_publish(struct publisher *pub, const char *topic, const ProtobufCM
         pub->head = item;
     pub->tail = item;
     log_debug("event %s queued", topic);
-    kick(pub);
+    loop_defer(pub->loop, &pub->send);
     return 0;
 fail:
     log_error("event %s: out of memory", topic);
@@ -206,16 +206,28 @@ fail:
     return -1;
 }
 
+void publisher_connect(struct publisher *pub)
+{
+    if (pub->conn == NULL && connect_containerd(pub) < 0)
+        log_debug("connect to containerd at %s: %s (for the first event)", pub->address,
+                  strerror(errno));
+}
+
 bool publisher_idle(const struct publisher *pub)
 {
     return pub->head == NULL;
+}
+
+static void on_send(void *data)
+{
+    kick(data);
 }
 
 int publisher_init(struct publisher *pub, struct loop *loop, const char *address,
                    const char *namespace)
 {
     *pub = (struct publisher){.loop = loop, .retry = {.fd = -1, .fn = on_retry, .data = pub},
-                              .stream_id = (uint32_t)-1};
+                              .send = {.fn = on_send, .data = pub}, .stream_id = (uint32_t)-1};
     pub->address = strdup(address ? address : "");
     pub->namespace = strdup(namespace);
     return pub->address && pub->namespace ? 0 : -1;
@@ -223,6 +235,7 @@ int publisher_init(struct publisher *pub, struct loop *loop, const char *address
 
 void publisher_fini(struct publisher *pub)
 {
+    loop_cancel(pub->loop, &pub->send);
     while (pub->head)
         drop_head(pub);
     loop_timer_disarm(pub->loop, &pub->retry);

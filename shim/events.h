@@ -23,6 +23,7 @@ struct publisher {
     bool in_flight;
     uint32_t stream_id;
     struct loop_source retry;
+    struct loop_deferred send; /* a new event goes out once the current call has replied */
     /* Called whenever the queue empties (the shim waits for that before exiting). */
     void (*on_idle)(void *data);
     void *idle_data;
@@ -32,8 +33,12 @@ int publisher_init(struct publisher *pub, struct loop *loop, const char *address
                    const char *namespace);
 void publisher_fini(struct publisher *pub);
 /* Queues `event` (packed now) under `topic`, e.g. "/tasks/exit"; its Any type URL is its full
- * protobuf name, e.g. "containerd.events.TaskExit", as containerd's typeurl registry expects. */
+ * protobuf name, e.g. "containerd.events.TaskExit", as containerd's typeurl registry expects.
+ * It is sent after the current loop callback: the reply of the call that caused it goes first. */
 int publisher_publish(struct publisher *pub, const char *topic, const ProtobufCMessage *event);
+/* Connects to containerd ahead of the first event, which then goes out at once; a failure is
+ * left to the first event's retries. */
+void publisher_connect(struct publisher *pub);
 /* Nothing queued nor in flight: the shim may exit. */
 bool publisher_idle(const struct publisher *pub);
 

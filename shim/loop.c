@@ -10,6 +10,8 @@
 int loop_init(struct loop *loop)
 {
     loop->stop = false;
+    loop->deferred = NULL;
+    loop->deferred_tail = &loop->deferred;
     loop->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     return loop->epoll_fd < 0 ? -1 : 0;
 }
@@ -37,9 +39,50 @@ void loop_unwatch(struct loop *loop, struct loop_source *source)
     source->added = false;
 }
 
+void loop_defer(struct loop *loop, struct loop_deferred *deferred)
+{
+    if (deferred->queued)
+        return;
+    deferred->queued = true;
+    deferred->next = NULL;
+    *loop->deferred_tail = deferred;
+    loop->deferred_tail = &deferred->next;
+}
+
+void loop_cancel(struct loop *loop, struct loop_deferred *deferred)
+{
+    if (!deferred->queued)
+        return;
+    for (struct loop_deferred **p = &loop->deferred; *p; p = &(*p)->next) {
+        if (*p == deferred) {
+            *p = deferred->next;
+            if (loop->deferred_tail == &deferred->next)
+                loop->deferred_tail = p;
+            break;
+        }
+    }
+    deferred->queued = false;
+}
+
+/* In order; what a deferred function queues runs in the same round. */
+static void run_deferred(struct loop *loop)
+{
+    while (loop->deferred) {
+        struct loop_deferred *deferred = loop->deferred;
+        loop->deferred = deferred->next;
+        if (loop->deferred == NULL)
+            loop->deferred_tail = &loop->deferred;
+        deferred->queued = false;
+        deferred->fn(deferred->data);
+    }
+}
+
 int loop_run(struct loop *loop)
 {
     while (!loop->stop) {
+        run_deferred(loop);
+        if (loop->stop)
+            break;
         /* One event per wait: a callback may free another source (a connection closing drops
          * the waiters it registered), and a batch could still hold a pointer to it. */
         struct epoll_event ev;

@@ -20,9 +20,20 @@ struct loop_source {
     bool added;
 };
 
+/* Work that runs once the current callback has returned, before the loop waits again: what may
+ * follow a call's reply (sending events, bookkeeping) then never delays the reply. Embedded in
+ * its owner, queued at most once. */
+struct loop_deferred {
+    struct loop_deferred *next;
+    void (*fn)(void *data);
+    void *data;
+    bool queued;
+};
+
 struct loop {
     int epoll_fd;
     bool stop;
+    struct loop_deferred *deferred, **deferred_tail;
 };
 
 int loop_init(struct loop *loop);
@@ -30,6 +41,9 @@ void loop_fini(struct loop *loop);
 /* Watches (or re-arms, with different events) source->fd. */
 int loop_watch(struct loop *loop, struct loop_source *source, uint32_t events);
 void loop_unwatch(struct loop *loop, struct loop_source *source);
+/* Queues `deferred` (nothing if it is queued already); loop_cancel takes it out again. */
+void loop_defer(struct loop *loop, struct loop_deferred *deferred);
+void loop_cancel(struct loop *loop, struct loop_deferred *deferred);
 /* Runs until loop->stop is set; returns -1 only when epoll itself fails. */
 int loop_run(struct loop *loop);
 

@@ -67,6 +67,14 @@ int options_parse(int argc, char **argv, struct shim_options *opts)
     return 0;
 }
 
+/* The daemon is `start` forked (actions.c): its command line (/proc/PID/cmdline, ps) shows the
+ * flags without the word `start`, as containerd's own shims show theirs. The arguments are the
+ * process's memory, which the kernel reads back. */
+static void hide_action(char *action)
+{
+    memset(action, '\0', strlen(action));
+}
+
 int main(int argc, char **argv)
 {
     struct shim_options opts = {0};
@@ -85,13 +93,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: shim id cannot be empty\n", argv[0]);
         return 1;
     }
-    if (opts.action && strcmp(opts.action, "start") == 0)
-        return action_start(&opts, argv[0]) < 0 ? 1 : 0;
+    if (opts.action && strcmp(opts.action, "start") == 0) {
+        struct shim_socket daemon_socket = {.fd = -1};
+        if (action_start(&opts, &daemon_socket) < 0)
+            return 1;
+        if (daemon_socket.fd < 0)
+            return 0;
+        hide_action((char *)opts.action);
+        return serve(&opts, &daemon_socket) < 0 ? 1 : 0;
+    }
     if (opts.action && strcmp(opts.action, "delete") == 0)
         return action_delete(&opts) < 0 ? 1 : 0;
-    if (opts.action) {
-        fprintf(stderr, "%s: unknown action `%s`\n", argv[0], opts.action);
-        return 1;
-    }
-    return serve(&opts) < 0 ? 1 : 0;
+    fprintf(stderr, "%s: %s `%s`\n", argv[0], opts.action ? "unknown action" : "no action",
+            opts.action ? opts.action : "(start or delete)");
+    return 1;
 }

@@ -49,8 +49,14 @@ void process_exited(struct shim *shim, struct process *p, int status)
         p->pidfd = -1;
     }
 
-    /* The event first, then the Wait replies: a client that deletes the task on Wait's answer
-     * makes the shim publish TaskDelete, which must come after TaskExit. */
+    /* An OOM kill that ended the process is published before its exit. */
+    oom_check(shim, task);
+    if (p == &task->init)
+        task->paused = false;
+
+    /* The event is queued first, then the Wait replies go out (the event follows them on the
+     * wire, as with runc's shim): a client that deletes the task on Wait's answer makes the
+     * shim queue TaskDelete, which then comes after TaskExit. */
     Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
     process_fill_timestamp(p, &ts);
     Containerd__Events__TaskExit exit_event = CONTAINERD__EVENTS__TASK_EXIT__INIT;

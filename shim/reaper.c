@@ -1,5 +1,6 @@
-/* SIGCHLD through a signalfd: the shim is the parent of the container's init and of every exec'd
- * process, and the subreaper of whatever they leave behind. */
+/* Signals through a signalfd: SIGCHLD (the shim is the parent of the container's init and of every
+ * exec'd process, and the subreaper of whatever they leave behind), and SIGTERM and SIGINT, which
+ * end the shim as they end containerd's own (shim_terminate). */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -68,11 +69,16 @@ static void on_signal(struct loop *loop, struct loop_source *source, uint32_t ev
 {
     struct shim *shim = source->data;
     struct signalfd_siginfo si;
+    int terminate = 0;
     (void)loop;
     (void)events;
     while (read(source->fd, &si, sizeof(si)) == sizeof(si))
-        ;
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+            terminate = (int)si.ssi_signo;
     reaper_collect(shim);
+    shim_worked(shim);
+    if (terminate)
+        shim_terminate(shim, terminate);
 }
 
 int reaper_start(struct shim *shim)
@@ -80,6 +86,8 @@ int reaper_start(struct shim *shim)
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGCHLD);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
     sigset_t blocked = mask;
     /* SIGPIPE blocked, not ignored: a write to a FIFO nobody reads returns EPIPE instead of
      * killing the shim, and the container's processes (whose mask libctr clears) still get the

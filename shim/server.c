@@ -1,12 +1,12 @@
 /* The ttrpc server containerd connects to: accepts connections on the shim's socket, turns
  * Request frames into calls of the Task service, and writes the replies. */
 #include <errno.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -67,9 +67,7 @@ static void on_frame(struct ttrpc_conn *ttrpc, const struct ttrpc_header *header
                               request->payload.data, request->payload.len);
     }
     ttrpc__request__free_unpacked(request, NULL);
-    /* Give back what the call freed (Create parses the config and spawns the init): the shim
-     * then idles for the container's whole life with only what it holds. */
-    malloc_trim(0);
+    shim_worked(conn->shim);
 }
 
 static void on_close(struct ttrpc_conn *ttrpc)
@@ -110,9 +108,10 @@ static void on_accept(struct loop *loop, struct loop_source *source, uint32_t ev
     shim->conns = conn;
 }
 
-int server_start(struct shim *shim, int listen_fd)
+int server_start(struct shim *shim)
 {
-    shim->listener = (struct loop_source){.fd = listen_fd, .fn = on_accept, .data = shim};
+    shim->listener = (struct loop_source){.fd = shim->socket.fd, .fn = on_accept, .data = shim};
+    shim->socket.fd = -1;
     return loop_watch(&shim->loop, &shim->listener, EPOLLIN);
 }
 
@@ -123,4 +122,10 @@ void server_stop(struct shim *shim)
         close(shim->listener.fd);
         shim->listener.fd = -1;
     }
+    struct shim_socket *sock = &shim->socket;
+    struct stat st;
+    if (sock->path[0] && lstat(sock->path, &st) == 0 && st.st_dev == sock->dev &&
+        st.st_ino == sock->ino && unlink(sock->path) < 0)
+        log_error("remove the shim socket %s: %s", sock->path, strerror(errno));
+    sock->path[0] = '\0';
 }

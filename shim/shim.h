@@ -51,14 +51,39 @@ struct process {
     struct waiter *waiters;
 };
 
+/* OOM kills in the task's cgroup (oom.c). */
+struct oom_watch {
+    struct loop_source source;  /* libctr's OOM fd, or -1 without a memory controller */
+    struct loop_source recheck; /* a notification that found no new kill, looked at again */
+    uint64_t kills;             /* kills published so far (the counter when watching began) */
+};
+
 struct task {
     char *id;
     char *bundle;
     char *rootfs;           /* BUNDLE/rootfs when the shim mounted it, else NULL */
     ctr_container *container;
     bool shared_pid_ns;     /* no pid namespace of its own: kill the rest when the init exits */
+    /* Paused through the shim (Pause, until Resume or the init's exit): State answers from it, as
+     * runc's shim does, without asking the cgroup (reading an exiting init's /proc files can
+     * block for milliseconds). */
+    bool paused;
+    struct oom_watch oom;
+    struct loop_deferred after_create;
     struct process init;
     struct process *execs;
+};
+
+/* The listening socket `start` made and handed to the daemon it forked. The daemon removes the
+ * file when it stops listening (Shutdown, SIGTERM), as containerd's shims do: containerd may
+ * remove the bundle, and with it the `address` file naming the socket, as soon as Shutdown was
+ * answered. The file is removed only while it is still the one `start` bound (device and inode),
+ * never a new shim's of the same container. */
+struct shim_socket {
+    int fd;
+    char path[108]; /* sizeof(sun_path) */
+    dev_t dev;
+    ino_t ino;
 };
 
 struct server_conn {
@@ -76,13 +101,16 @@ struct shim {
     ctr_context *ctx;
     struct task *task;       /* NULL until Create, and again after Delete */
     struct publisher events;
-    struct loop_source listener, signals, exit_timer;
+    struct shim_socket socket;
+    struct loop_source listener, signals, exit_timer, idle_timer;
     struct server_conn *conns;
     bool shutting_down;
 };
 
 /* ---- server.c: the listening socket and containerd's connections ---- */
-int server_start(struct shim *shim, int listen_fd);
+/* Serves shim->socket (taking its fd). */
+int server_start(struct shim *shim);
+/* Stops listening and removes the socket file (see struct shim_socket). */
 void server_stop(struct shim *shim);
 /* Sends a reply (see ttrpc_frame_reply) on `conn`, if it is still open. */
 void server_reply(struct server_conn *conn, uint32_t stream_id, int code, const char *message,
@@ -103,12 +131,25 @@ void process_fill_timestamp(const struct process *p, Google__Protobuf__Timestamp
 /* Answers one Wait for a stopped process. */
 void process_answer_wait(struct process *p, struct server_conn *conn, uint32_t stream_id);
 
-/* ---- reaper.c: SIGCHLD ---- */
+/* ---- reaper.c: signals (SIGCHLD, and SIGTERM or SIGINT to end the shim) ---- */
 int reaper_start(struct shim *shim);
 /* Collects every exited child: a known process's exit is recorded, any other is just reaped. */
 void reaper_collect(struct shim *shim);
 
-/* ---- lifecycle: exit once Shutdown came and the events are out ---- */
+/* ---- oom.c: TaskOOM ---- */
+void oom_watch_init(struct shim *shim, struct task *task);
+/* Watches the task's cgroup for OOM kills (nothing when it has no memory controller). */
+void oom_watch_start(struct shim *shim, struct task *task);
+/* Publishes the kills counted since the last look (before a TaskExit). */
+void oom_check(struct shim *shim, struct task *task);
+void oom_watch_stop(struct shim *shim, struct task *task);
+
+/* ---- serve.c: the daemon's lifecycle ---- */
+/* Exits once Shutdown came (or SIGTERM) and the events are out. */
 void shim_maybe_exit(struct shim *shim);
+/* SIGTERM or SIGINT: exit as containerd's own shims do, leaving the containers running. */
+void shim_terminate(struct shim *shim, int signo);
+/* The shim did some work: it gives memory back once it has been idle a while (trim.h). */
+void shim_worked(struct shim *shim);
 
 #endif

@@ -75,8 +75,10 @@ static bool shares_pid_namespace(const char *bundle)
     return shared;
 }
 
-static void task_free(struct task *task)
+void task_free(struct shim *shim, struct task *task)
 {
+    loop_cancel(&shim->loop, &task->after_create);
+    oom_watch_stop(shim, task);
     process_free(&task->init);
     while (task->execs) {
         struct process *p = task->execs;
@@ -99,6 +101,18 @@ static int attach_console(struct process *p, int console, bool owned)
     return stdio_attach_console(&p->io, fd);
 }
 
+/* What Create's reply need not wait for: the init cannot exit before Start, and the OOM watch
+ * counts from now on. */
+static void after_create(void *data)
+{
+    struct shim *shim = data;
+    struct task *task = shim->task;
+    if (task == NULL)
+        return;
+    task->shared_pid_ns = shares_pid_namespace(task->bundle);
+    oom_watch_start(shim, task);
+}
+
 int task_create(struct shim *shim, const Containerd__Task__V2__CreateTaskRequest *req, int *pid,
                 char *errbuf, size_t errlen)
 {
@@ -119,6 +133,8 @@ int task_create(struct shim *shim, const Containerd__Task__V2__CreateTaskRequest
         free(task);
         return TTRPC_RESOURCE_EXHAUSTED;
     }
+    oom_watch_init(shim, task);
+    task->after_create = (struct loop_deferred){.fn = after_create, .data = shim};
     struct process *init = &task->init;
     init->task = task;
     init->pidfd = -1;
@@ -161,8 +177,8 @@ int task_create(struct shim *shim, const Containerd__Task__V2__CreateTaskRequest
         log_error("container %s: copy its console: %s", req->id, strerror(errno));
     init->pid = ctr_container_pid(task->container);
     init->state = PROCESS_CREATED;
-    task->shared_pid_ns = shares_pid_namespace(req->bundle);
     shim->task = task;
+    loop_defer(&shim->loop, &task->after_create);
     *pid = init->pid;
 
     Containerd__Events__TaskIO io = CONTAINERD__EVENTS__TASK_IO__INIT;
@@ -188,7 +204,7 @@ fail:
     }
     if (errbuf[0] == '\0')
         snprintf(errbuf, errlen, "create container %s: %s", req->id, strerror(errno));
-    task_free(task);
+    task_free(shim, task);
     return code;
 }
 
@@ -324,6 +340,8 @@ static int delete_init(struct shim *shim, struct task *task, uint32_t *exit_stat
     }
     bool never_started = init->state == PROCESS_CREATED;
     ctr_error *err = NULL;
+    /* Before the cgroup goes: v1 signals its OOM eventfd when the cgroup is removed. */
+    oom_watch_stop(shim, task);
     /* A created init never ran: deleting kills it at the barrier (libctr reaps it). The handle
      * is freed whatever happens; what failed is left to the `delete` action. */
     int ret = ctr_container_delete(task->container, never_started, &err);
@@ -347,7 +365,7 @@ static int delete_init(struct shim *shim, struct task *task, uint32_t *exit_stat
     event.exited_at = exited_at;
     publisher_publish(&shim->events, "/tasks/delete", &event.base);
     shim->task = NULL;
-    task_free(task);
+    task_free(shim, task);
     return code;
 }
 

@@ -14,6 +14,8 @@ int task_start_init(struct shim *shim, struct task *task, char *errbuf, size_t e
 int task_add_exec(struct shim *shim, struct task *task,
                   const Containerd__Task__V2__ExecProcessRequest *req, char *errbuf, size_t errlen);
 int task_start_exec(struct shim *shim, struct process *p, char *errbuf, size_t errlen);
+/* Frees the task (its processes' stdio, its OOM watch, its pending work); not the container. */
+void task_free(struct shim *shim, struct task *task);
 /* Deletes an exec'd process, or the init and with it the container (TaskDelete). */
 int task_delete_process(struct shim *shim, struct process *p, uint32_t *pid, uint32_t *exit_status,
                         Google__Protobuf__Timestamp *exited_at, char *errbuf, size_t errlen);

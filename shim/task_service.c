@@ -177,14 +177,9 @@ static Containerd__V1__Types__Status status_of(struct process *p)
 {
     if (p->state == PROCESS_STOPPED)
         return CONTAINERD__V1__TYPES__STATUS__STOPPED;
-    struct task *task = p->task;
     /* A paused container pauses every process in it. */
-    if (task->init.state == PROCESS_RUNNING && task->container) {
-        enum ctr_status status;
-        if (ctr_container_status(task->container, &status, NULL) == 0 &&
-            status == CTR_STATUS_PAUSED)
-            return CONTAINERD__V1__TYPES__STATUS__PAUSED;
-    }
+    if (p->task->paused)
+        return CONTAINERD__V1__TYPES__STATUS__PAUSED;
     return p->state == PROCESS_CREATED ? CONTAINERD__V1__TYPES__STATUS__CREATED
                                        : CONTAINERD__V1__TYPES__STATUS__RUNNING;
 }
@@ -359,6 +354,7 @@ static void pause_or_resume(const struct call *call, const char *id, bool pause)
         reply_ctr_error(call, err);
         return;
     }
+    task->paused = pause;
     if (pause) {
         Containerd__Events__TaskPaused event = CONTAINERD__EVENTS__TASK_PAUSED__INIT;
         event.container_id = task->id;

@@ -292,43 +292,137 @@ def test_stats_and_pids(containerd):
     assert "memory.usage_in_bytes" in metrics, metrics
 
 
-def _topics(events_file, container):
-    """(topic, line) of the events naming `container`, in the order ctr printed them."""
-    found = []
-    for line in Path(events_file).read_text().splitlines():
-        # DATE TIME ZONE UTC NAMESPACE TOPIC EVENT-JSON
-        parts = line.split(maxsplit=6)
-        if len(parts) == 7 and f'"{container}"' in parts[6]:
-            found.append(parts[5])
-    return found
+class EventWatcher:
+    """`ctr events` of the test's namespace in the background, printing to a file."""
 
-
-def test_events_arrive_in_order(containerd):
-    container = new_container(containerd)
-    events_file = containerd.dir / f"events-{container}.txt"
-    with open(events_file, "w") as out:
-        watcher = subprocess.Popen(["ctr", "--address", str(containerd.socket), "--namespace",
-                                    containerd.namespace, "events"], stdout=out,
-                                   stderr=subprocess.STDOUT, env=containerd.env)
-    try:
+    def __init__(self, containerd, name):
+        self.file = containerd.dir / f"events-{name}.txt"
+        with open(self.file, "w") as out:
+            self.process = subprocess.Popen(
+                ["ctr", "--address", str(containerd.socket), "--namespace", containerd.namespace,
+                 "events"], stdout=out, stderr=subprocess.STDOUT, env=containerd.env)
         time.sleep(0.3)  # subscribed before the first event
-        containerd.run("--detach", container=container, command=["sleep", "1000"], check=True)
-        containerd.ctr("task", "exec", "--exec-id", f"{container}-x", container, "true",
-                       check=True)
-        containerd.ctr("task", "pause", container, check=True)
-        containerd.ctr("task", "resume", container, check=True)
-        containerd.ctr("task", "kill", "--signal", "SIGKILL", container, check=True)
+
+    def topics(self, container):
+        """The /tasks/ topics of the events naming `container`, in the order ctr printed them."""
+        found = []
+        for line in self.file.read_text().splitlines():
+            # DATE TIME ZONE UTC NAMESPACE TOPIC EVENT-JSON
+            parts = line.split(maxsplit=6)
+            if len(parts) == 7 and f'"{container}"' in parts[6] and parts[5].startswith("/tasks/"):
+                found.append(parts[5])
+        return found
+
+    def wait_for(self, container, topic, count=1):
+        managers.wait_for(lambda: self.topics(container).count(topic) >= count,
+                          f"{count} {topic} event(s) of {container}")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait()
+
+
+@pytest.fixture
+def events(containerd, request):
+    watcher = EventWatcher(containerd, request.node.name)
+    yield watcher
+    watcher.stop()
+
+
+def test_events_arrive_in_order(containerd, events):
+    container = new_container(containerd)
+    containerd.run("--detach", container=container, command=["sleep", "1000"], check=True)
+    containerd.ctr("task", "exec", "--exec-id", f"{container}-x", container, "true", check=True)
+    containerd.ctr("task", "pause", container, check=True)
+    containerd.ctr("task", "resume", container, check=True)
+    containerd.ctr("task", "kill", "--signal", "SIGKILL", container, check=True)
+    managers.wait_for(lambda: task_status(containerd, container) == "STOPPED", "STOPPED")
+    containerd.ctr("task", "rm", container, check=True)
+    events.wait_for(container, "/tasks/delete")
+    assert events.topics(container) == [
+        "/tasks/create", "/tasks/start", "/tasks/exec-added", "/tasks/exec-started",
+        "/tasks/exit", "/tasks/paused", "/tasks/resumed", "/tasks/exit", "/tasks/delete"]
+
+
+def _swap_total_kib():
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("SwapTotal:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _oom_kills(memory_cgroup, version):
+    """The kernel's count of OOM kills in a memory cgroup."""
+    text = (memory_cgroup / ("memory.oom_control" if version == 1 else "memory.events")).read_text()
+    return int(next(line.split()[1] for line in text.splitlines()
+                    if line.startswith("oom_kill ")))
+
+
+def test_oom_kills_are_published_as_task_oom_before_the_exit(containerd, events):
+    if _swap_total_kib():
+        pytest.skip("the host has swap: `ctr run --memory-limit` limits memory only, so the "
+                    "memory hog could swap instead of being OOM-killed")
+    container = new_container(containerd)
+    limit = 32 << 20
+    containerd.run("--detach", "--memory-limit", str(limit), container=container,
+                   command=["sleep", "1000"], check=True)
+    init = containerd.tasks()[container][0]
+    assert managers.memory_limit_of(init) == limit
+    memory_cgroup, version = managers.cgroup_of(init, "memory")
+    # `tail` keeps its input (200 MiB without a newline): the OOM killer takes it (and may take
+    # more than one process to get the memory back), and the shell passes on the 137.
+    hog = containerd.ctr("task", "exec", "--exec-id", f"{container}-hog", container,
+                         "sh", "-c", "head -c 200m /dev/zero | tail")
+    assert hog.returncode == 137, hog.stderr
+    events.wait_for(container, "/tasks/exit")
+    kills = _oom_kills(memory_cgroup, version)
+    assert kills >= 1
+    topics = events.topics(container)
+    # One event per kill, published before the exit of the exec'd process they ended.
+    assert topics.count("/tasks/oom") == kills, (kills, topics)
+    assert topics[-1] == "/tasks/exit", topics
+    # The init lives on; kills while the exec'd shell keeps running are published as they come
+    # (from the cgroup's OOM notification, with no exit to look at).
+    containerd.ctr("task", "exec", "--detach", "--exec-id", f"{container}-hog2", container,
+                   "sh", "-c", "head -c 200m /dev/zero | tail; sleep 600", check=True)
+    managers.wait_for(lambda: _oom_kills(memory_cgroup, version) > kills, "another OOM kill")
+    managers.wait_for(lambda: events.topics(container).count("/tasks/oom") ==
+                      _oom_kills(memory_cgroup, version), "a /tasks/oom per kill")
+    assert task_status(containerd, container) == "RUNNING"
+
+
+def _shim_logged(containerd, text):
+    return text in (containerd.dir / "containerd.log").read_text(errors="replace")
+
+
+@pytest.mark.parametrize("signo, running", [(signal.SIGTERM, True), (signal.SIGINT, False)],
+                         ids=["SIGTERM-running-task", "SIGINT-stopped-task"])
+def test_exit_signal_ends_the_shim_and_containerd_cleans_up_with_delete(containerd, events,
+                                                                         signo, running):
+    """What containerd's own shims do on SIGTERM and SIGINT (shim.go's handleExitSignals): stop
+    serving and exit, leaving the container as it is; containerd sees the connection close and
+    runs `delete` (cleanupAfterDeadShim), which kills the container and publishes its exit."""
+    container = new_container(containerd)
+    containerd.run("--detach", container=container,
+                   command=["sleep", "1000"] if running else ["true"], check=True)
+    pid = containerd.tasks()[container][0]
+    if not running:
         managers.wait_for(lambda: task_status(containerd, container) == "STOPPED", "STOPPED")
-        containerd.ctr("task", "rm", container, check=True)
-        managers.wait_for(lambda: "/tasks/delete" in _topics(events_file, container),
-                          "the TaskDelete event")
-    finally:
-        watcher.terminate()
-        watcher.wait()
-    topics = [t for t in _topics(events_file, container) if t.startswith("/tasks/")]
-    assert topics == ["/tasks/create", "/tasks/start", "/tasks/exec-added",
-                      "/tasks/exec-started", "/tasks/exit", "/tasks/paused", "/tasks/resumed",
-                      "/tasks/exit", "/tasks/delete"], topics
+    [shim] = containerd.shim_pids(container)
+    socket = containerd._shim_socket(container)
+    assert socket.exists()
+    os.kill(shim, signo)
+    managers.wait_for(lambda: shim not in containerd.shim_pids(), "the shim to exit")
+    managers.wait_for(lambda: not socket.exists(), "the shim's socket to go")
+    # A clean exit, not death by the signal: the shim said why it left.
+    managers.wait_for(lambda: _shim_logged(containerd, f"{signal.strsignal(signo)}: exiting"),
+                      "the shim's farewell in containerd's log")
+    managers.wait_for(lambda: container not in containerd.tasks(), "containerd to drop the task")
+    managers.wait_for(lambda: pid not in {p.pid for p in ctrtest.read_processes().values()
+                                          if p.state != "Z"}, "the container's init to die")
+    events.wait_for(container, "/tasks/delete")
+    assert events.topics(container)[-2:] == ["/tasks/exit", "/tasks/delete"]
+    containerd.ctr("container", "rm", container, check=True)
 
 
 def test_shim_killed_with_sigkill_is_cleaned_up_by_delete(containerd):
