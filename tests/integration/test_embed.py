@@ -1,5 +1,6 @@
 """examples/embed/embed.c, the program the README shows, builds against libctr and runs a bundle."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -14,7 +15,19 @@ EMBED_C = REPO / "examples" / "embed" / "embed.c"
 WARNINGS = ["-Wall", "-Wextra", "-Werror"]
 
 
-def compiler():
+def compiler(build_dir):
+    """`cc`, or for a sanitizer build of libctr (tests/sanitize.sh's build-asan) the build's own
+    compiler with its -fsanitize: a program linked against that libctr.so needs the same
+    sanitizer runtime, loaded first."""
+    options = json.loads(subprocess.run(["meson", "introspect", str(build_dir), "--buildoptions"],
+                                        capture_output=True, text=True, check=True).stdout)
+    sanitize = next((o["value"] for o in options if o["name"] == "b_sanitize"), "none")
+    if sanitize != "none":
+        targets = json.loads(subprocess.run(["meson", "introspect", str(build_dir), "--targets"],
+                                            capture_output=True, text=True, check=True).stdout)
+        cc = next(s["compiler"][0] for t in targets for s in t["target_sources"]
+                  if s["language"] == "c")
+        return f"{cc} -fsanitize={sanitize}"
     cc = shutil.which("cc")
     if cc is None:
         pytest.fail("no C compiler (cc) on PATH", pytrace=False)
@@ -36,8 +49,9 @@ def embed(build_dir, workdir):
     if not (libdir / "libctr.so").exists():
         pytest.fail(f"{libdir}/libctr.so is missing: build the project first", pytrace=False)
     binary = workdir / "embed"
-    compile_or_fail([compiler(), *WARNINGS, "-I", str(REPO / "include"), str(EMBED_C),
-                     "-o", str(binary), "-L", str(libdir), "-lctr", f"-Wl,-rpath,{libdir}"])
+    compile_or_fail([*compiler(build_dir).split(), *WARNINGS, "-I", str(REPO / "include"),
+                     str(EMBED_C), "-o", str(binary), "-L", str(libdir), "-lctr",
+                     f"-Wl,-rpath,{libdir}"])
     return binary
 
 
@@ -76,7 +90,7 @@ def test_readme_compile_line_works_after_meson_install(build_dir, test_dir):
     env = dict(os.environ, PKG_CONFIG_PATH=str(pc_files[0].parent),
                PKG_CONFIG_SYSROOT_DIR=str(destdir))
     binary = test_dir / "embed"
-    compile_or_fail(["sh", "-c", f'{compiler()} {" ".join(WARNINGS)} "$1" -o "$2" '
+    compile_or_fail(["sh", "-c", f'{compiler(build_dir)} {" ".join(WARNINGS)} "$1" -o "$2" '
                      '$(pkg-config --cflags --libs libctr)', "sh", str(EMBED_C), str(binary)],
                     env=env)
     libdirs = {str(p.parent) for p in destdir.rglob("libctr.so*")}
