@@ -201,9 +201,12 @@ def make_runtimes(wanted, ctr_run, workdir, rootfs):
     /run/crun, /run/ctr): state on a disk filesystem would time the disk, not the runtime."""
     runtimes, skipped = [], {}
     for name in wanted:
-        if name == "ctr-run":
+        if name in ("ctr-run", "ctr-nocg"):
+            # ctr-nocg: ctr-run with --cgroup-manager=disabled, crun's set-up here: the one
+            # comparison with crun that times the same work.
+            extra = ["--cgroup-manager=disabled"] if name == "ctr-nocg" else []
             if os.access(ctr_run, os.X_OK):
-                runtimes.append(OciRuntime("ctr-run", [ctr_run], workdir / "state-ctr-run"))
+                runtimes.append(OciRuntime(name, [ctr_run, *extra], workdir / f"state-{name}"))
             else:
                 skipped[name] = f"{ctr_run} not built (meson setup build && ninja -C build)"
         elif name == "runc":
@@ -265,8 +268,8 @@ def report(runtimes, skipped, iterations):
             print(f"{r.name}: {r.note}")
     print()
     print("ratios of medians:")
-    for a, b in (("ctr-run", "crun"), ("ctr-run", "runc"), ("ctr-run", "floor"),
-                 ("crun", "floor"), ("runc", "floor")):
+    for a, b in (("ctr-run", "crun"), ("ctr-nocg", "crun"), ("ctr-run", "runc"),
+                 ("ctr-run", "floor"), ("ctr-nocg", "floor"), ("crun", "floor"), ("runc", "floor")):
         if a in medians and b in medians:
             print(f"  {a}/{b}: {medians[a] / medians[b]:.2f}")
         else:
@@ -279,8 +282,9 @@ def main():
                         help="containers per runtime (default 50)")
     parser.add_argument("--ctr-run", default=default_ctr_run(),
                         help="the ctr-run binary (default $CTR_RUN or build/cli/ctr-run)")
-    parser.add_argument("--runtimes", default="ctr-run,runc,crun,floor",
-                        help="comma-separated subset of ctr-run,runc,crun,floor")
+    parser.add_argument("--runtimes", default="ctr-run,ctr-nocg,runc,crun,floor",
+                        help="comma-separated subset of ctr-run,ctr-nocg (no cgroups, as crun "
+                             "runs here),runc,crun,floor")
     parser.add_argument("--crun-worker", metavar="STATE_ROOT", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -291,7 +295,7 @@ def main():
     if args.iterations < 1:
         sys.exit("bench: the number of containers must be at least 1")
     wanted = [name.strip() for name in args.runtimes.split(",") if name.strip()]
-    unknown = set(wanted) - {"ctr-run", "runc", "crun", "floor"}
+    unknown = set(wanted) - {"ctr-run", "ctr-nocg", "runc", "crun", "floor"}
     if unknown:
         sys.exit(f"bench: unknown runtimes: {', '.join(sorted(unknown))}")
 

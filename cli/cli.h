@@ -14,6 +14,7 @@ struct cli_globals {
     bool log_json;         /* --log-format json */
     bool debug;
     bool systemd_cgroup;
+    bool no_cgroup;        /* --cgroup-manager=disabled */
 };
 
 struct cli_command {

@@ -107,6 +107,7 @@ static int create_container(const struct cli_globals *g, ctr_context *ctx, const
         .no_new_keyring = flags->no_new_keyring,
         .no_pivot = flags->no_pivot,
         .systemd_cgroup = g->systemd_cgroup,
+        .no_cgroup = g->no_cgroup,
         .extra_env = (const char *const *)extra_env,
     };
     ctr_error *err = NULL;

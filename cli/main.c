@@ -46,6 +46,8 @@ static void usage(FILE *out)
                  "  --log-format FMT    text or json (JSON lines, as runc writes them)\n"
                  "  --debug             accepted for compatibility\n"
                  "  --systemd-cgroup    linux.cgroupsPath is systemd's slice:prefix:name\n"
+                 "  --cgroup-manager M  cgroupfs (default), systemd, or disabled: no cgroup (device\n"
+                 "                      rules then not enforced; other limits refused)\n"
                  "  -h, --help          this help; COMMAND --help shows a command's options\n"
                  "  -v, --version       the version\n");
 }
@@ -80,13 +82,15 @@ static int run_generated(const struct cli_globals *g, const char *bundle)
 int main(int argc, char **argv)
 {
     struct cli_globals g = {.root = "/run/ctr"};
-    enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD_CGROUP, OPT_IGNORED };
+    enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD_CGROUP,
+           OPT_CGROUP_MANAGER, OPT_IGNORED };
     static const struct option options[] = {
         {"root", required_argument, NULL, OPT_ROOT},
         {"log", required_argument, NULL, OPT_LOG},
         {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
         {"debug", no_argument, NULL, OPT_DEBUG},
         {"systemd-cgroup", no_argument, NULL, OPT_SYSTEMD_CGROUP},
+        {"cgroup-manager", required_argument, NULL, OPT_CGROUP_MANAGER},
         /* runc's flags for features we do not have; accepted as runc accepts them unused. */
         {"criu", required_argument, NULL, OPT_IGNORED},
         {"rootless", required_argument, NULL, OPT_IGNORED},
@@ -107,6 +111,17 @@ int main(int argc, char **argv)
             break;
         case OPT_DEBUG: g.debug = true; break;
         case OPT_SYSTEMD_CGROUP: g.systemd_cgroup = true; break;
+        case OPT_CGROUP_MANAGER: /* crun's spelling of the same choice */
+            if (strcmp(optarg, "cgroupfs") == 0)
+                g.systemd_cgroup = g.no_cgroup = false;
+            else if (strcmp(optarg, "systemd") == 0)
+                g.systemd_cgroup = true;
+            else if (strcmp(optarg, "disabled") == 0)
+                g.no_cgroup = true;
+            else
+                return cli_fail(&g, "--cgroup-manager: `%s` is none of cgroupfs, systemd, disabled",
+                                optarg);
+            break;
         case OPT_IGNORED: break;
         case 'h': usage(stdout); return 0;
         case 'v': version(); return 0;

@@ -332,6 +332,15 @@ static int load_config(ctr_container *c, const struct ctr_create_options *opts, 
     return 0;
 }
 
+/* Whether linux.resources asks for a limit. Device rules do not count: every manager sends them,
+ * and a caller that disables cgroups takes on their enforcement (see ctr_create_options). */
+static bool resources_requested(const struct ctr_spec *spec)
+{
+    const struct spec_resources *r = &spec->linux_.resources;
+    return r->has_memory || r->has_cpu || r->has_block_io || r->has_pids || r->has_network ||
+           r->hugepage_limits_count || r->rdma_count || r->unified_count;
+}
+
 static void run_poststop_hooks(ctr_container *c)
 {
     if (c->spec == NULL || c->spec->hooks.poststop.count == 0)
@@ -364,7 +373,10 @@ static int create(ctr_container *c, const struct ctr_create_options *opts, ctr_e
         terminal_connect(opts->console_socket, &console_socket, err) < 0)
         return -1;
     struct cgroup_options cgroup_opts = {.systemd = opts->systemd_cgroup};
-    if (cgroup_create_with(c->spec, c->id, &cgroup_opts, &c->cgroup, err) < 0)
+    if (opts->no_cgroup && c->spec->linux_.has_resources && resources_requested(c->spec))
+        return error_set(err, 0, "linux.resources: limits cannot be applied with cgroups "
+                                      "disabled");
+    if (!opts->no_cgroup && cgroup_create_with(c->spec, c->id, &cgroup_opts, &c->cgroup, err) < 0)
         return -1;
     struct spawn_request request = {
         .mode = SPAWN_CREATE,

@@ -105,6 +105,11 @@ struct ctr_create_options {
     /* linux.cgroupsPath is systemd's "slice:prefix:name" form (runc's --systemd-cgroup); refused
      * where systemd is not PID 1. */
     int systemd_cgroup;
+    /* No cgroup at all (crun's --cgroup-manager=disabled), for callers that manage cgroups
+     * themselves: the container stays in the caller's cgroups; linux.resources may then hold only
+     * device rules, which are NOT enforced (as with crun), anything else is refused; pause,
+     * update, stats and kill --all are unavailable. */
+    int no_cgroup;
 };
 
 /* Creates the container `id`: namespaces, cgroup, mounts, pivot_root and the whole process

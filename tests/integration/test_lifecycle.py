@@ -239,3 +239,22 @@ def test_systemd_cgroup_driver_is_refused_clearly_without_systemd(ctr, bundle, c
     assert result.returncode != 0
     assert "the systemd cgroup driver (--systemd-cgroup) needs systemd as PID 1" in result.stderr
     assert not (ctr_root / cid).exists()
+
+
+def test_cgroup_manager_disabled_runs_without_a_cgroup_and_refuses_limits(ctr, bundle):
+    """crun's --cgroup-manager=disabled: no cgroup is made (the process stays in the runtime's),
+    device rules are accepted but cannot be enforced, any other limit is refused."""
+    b = bundle().shell("cat /proc/self/cgroup")
+    b.remove_namespace("cgroup")  # so the paths read are the real ones
+    with open("/proc/self/cgroup") as f:
+        ours = f.read()
+    result = ctr("--cgroup-manager=disabled", "run", "--bundle", b.write(), ctrtest.new_id())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ours  # the runtime's (our) cgroups: none was made for it
+    limited = bundle(["true"]).set("linux.resources.memory", {"limit": 64 << 20})
+    refused = ctr("--cgroup-manager=disabled", "run", "--bundle", limited.write(),
+                  ctrtest.new_id())
+    assert refused.returncode != 0
+    assert "linux.resources: limits cannot be applied with cgroups disabled" in refused.stderr
+    bad = ctr("--cgroup-manager=nosuch", "list")
+    assert bad.returncode != 0 and "none of cgroupfs, systemd, disabled" in bad.stderr
