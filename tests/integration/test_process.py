@@ -399,3 +399,28 @@ def test_sigterm_to_the_runtime_is_forwarded_to_the_container_process(bundle, ct
 def test_missing_executable_is_reported_like_runc(bundle, run):
     result = run(bundle(["nosuch"]))
     assert_refused(result, 'exec: "nosuch": executable file not found in $PATH')
+
+
+@pytest.mark.parametrize("mode,nodes,shown", [("MPOL_BIND", "0", "bind:0"),
+                                               ("MPOL_INTERLEAVE", "0", "interleave:0"),
+                                               ("MPOL_PREFERRED", "0", "prefer:0")])
+def test_memory_policy_is_the_process_policy(run, bundle, mode, nodes, shown):
+    """linux.memoryPolicy (1.3): set_mempolicy for the container process, as numa_maps shows it
+    for each of its mappings."""
+    if not os.path.exists("/proc/self/numa_maps"):
+        pytest.skip("this kernel has no NUMA support (/proc/self/numa_maps)")
+    b = bundle().shell("head -1 /proc/self/numa_maps")
+    b.set("linux.memoryPolicy", {"mode": mode, "nodes": nodes})
+    result = run(b)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[1] == shown
+
+
+def test_memory_policy_on_a_node_that_does_not_exist_is_a_clear_error(run, bundle):
+    if not os.path.exists("/proc/self/numa_maps"):
+        pytest.skip("this kernel has no NUMA support (/proc/self/numa_maps)")
+    b = bundle(["true"])
+    b.set("linux.memoryPolicy", {"mode": "MPOL_BIND", "nodes": "63"})
+    result = run(b)
+    assert result.returncode != 0
+    assert "linux.memoryPolicy" in result.stderr
