@@ -38,6 +38,11 @@ int cli_context(const struct cli_globals *globals, ctr_context **ctx);
 /* Loads container `id`; on failure reports and returns NULL. */
 ctr_container *cli_load(const struct cli_globals *globals, ctr_context *ctx, const char *id);
 
+/* Loads container `id`, runs `op` on it and reports its error: the whole of the commands that
+ * are one library call. Returns the exit status. */
+int cli_with_container(const struct cli_globals *globals, const char *id,
+                       int (*op)(ctr_container *c, ctr_error **err));
+
 /* Writes `pid` to `path` atomically (a temporary file renamed), as conmon and containerd read it
  * as soon as it appears. */
 int cli_write_pid_file(const char *path, pid_t pid);

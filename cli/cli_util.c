@@ -93,6 +93,24 @@ ctr_container *cli_load(const struct cli_globals *g, ctr_context *ctx, const cha
     return c;
 }
 
+int cli_with_container(const struct cli_globals *g, const char *id,
+                       int (*op)(ctr_container *c, ctr_error **err))
+{
+    ctr_context *ctx;
+    if (cli_context(g, &ctx))
+        return 1;
+    int ret = 1;
+    ctr_container *c = cli_load(g, ctx, id);
+    ctr_error *err = NULL;
+    if (c && op(c, &err) < 0)
+        cli_fail_error(g, err);
+    else if (c)
+        ret = 0;
+    ctr_container_release(c);
+    ctr_context_free(ctx);
+    return ret;
+}
+
 int cli_write_pid_file(const char *path, pid_t pid)
 {
     char *tmp = NULL;

@@ -148,19 +148,7 @@ int cmd_start(const struct cli_globals *g, int argc, char **argv)
 {
     if (argc != 2)
         return cli_fail(g, "start: expected exactly one container id");
-    ctr_context *ctx;
-    if (cli_context(g, &ctx))
-        return 1;
-    int ret = 1;
-    ctr_container *c = cli_load(g, ctx, argv[1]);
-    ctr_error *err = NULL;
-    if (c && ctr_container_start(c, &err) < 0)
-        cli_fail_error(g, err);
-    else if (c)
-        ret = 0;
-    ctr_container_release(c);
-    ctr_context_free(ctx);
-    return ret;
+    return cli_with_container(g, argv[1], ctr_container_start);
 }
 
 /* run: create + start, then (unless detached) wait in the foreground and delete. */

@@ -11,37 +11,18 @@
 
 #include "cli.h"
 
-/* Loads `id`, runs `op` on it, reports its error. */
-static int with_container(const struct cli_globals *g, const char *id,
-                          int (*op)(ctr_container *c, ctr_error **err))
-{
-    ctr_context *ctx;
-    if (cli_context(g, &ctx))
-        return 1;
-    int ret = 1;
-    ctr_container *c = cli_load(g, ctx, id);
-    ctr_error *err = NULL;
-    if (c && op(c, &err) < 0)
-        cli_fail_error(g, err);
-    else if (c)
-        ret = 0;
-    ctr_container_release(c);
-    ctr_context_free(ctx);
-    return ret;
-}
-
 int cmd_pause(const struct cli_globals *g, int argc, char **argv)
 {
     if (argc != 2)
         return cli_fail(g, "pause: expected exactly one container id");
-    return with_container(g, argv[1], ctr_container_pause);
+    return cli_with_container(g, argv[1], ctr_container_pause);
 }
 
 int cmd_resume(const struct cli_globals *g, int argc, char **argv)
 {
     if (argc != 2)
         return cli_fail(g, "resume: expected exactly one container id");
-    return with_container(g, argv[1], ctr_container_resume);
+    return cli_with_container(g, argv[1], ctr_container_resume);
 }
 
 /* ---- update ------------------------------------------------------------------------------------ */

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define FIELD_MAX 96
 
 /* runtime-spec "Default devices" (/dev/null, zero, full, random, urandom, tty, console, ptmx),
  * /dev/pts/N, and mknod of any node (using one needs a rule of its own), allowed after the

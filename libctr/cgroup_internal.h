@@ -109,6 +109,8 @@ int cgroup_apply(struct cgroup_journal *journal, const struct cgroup_hierarchy *
  * reverse order. NULL wherever nothing is to be undone (create: a failed create removes the
  * cgroup instead). */
 struct cgroup_journal;
+/* Room for a JSON path naming the resource in messages ("linux.resources.rdma[3]"). */
+#define FIELD_MAX 96
 /* cgroup_write(), after recording the file's current value in `journal` (when not NULL). */
 int cgroup_set(struct cgroup_journal *journal, const char *dir, const char *file,
                const char *value, const char *field, ctr_error **err);
@@ -117,6 +119,11 @@ int cgroup_set(struct cgroup_journal *journal, const char *dir, const char *file
 int cgroup_set_keyed(struct cgroup_journal *journal, const char *dir, const char *file,
                      const char *key, const char *value, const char *reset, const char *field,
                      ctr_error **err);
+
+/* linux.resources.rdma into rdma.max: the controller has the same file and syntax on v1 and v2.
+ * Each device's line is journalled, so an update that fails later puts the old one back. */
+int cgroup_apply_rdma(struct cgroup_journal *journal, const char *dir,
+                      const struct spec_resources *res, ctr_error **err);
 /* Records the whole v1 device list of `dir` (devices.list), restored as deny-all + allows. */
 int cgroup_journal_devices(struct cgroup_journal *journal, const char *dir, ctr_error **err);
 

@@ -257,3 +257,18 @@ int cgroup_update(const struct cgroup *cgroup, const struct spec_resources *reso
     journal_free(&journal);
     return ret < 0 ? error_wrap(err, "update cgroup %s", cgroup->path) : 0;
 }
+
+int cgroup_apply_rdma(struct cgroup_journal *journal, const char *dir,
+                      const struct spec_resources *res, ctr_error **err)
+{
+    char field[FIELD_MAX], line[160], reset[160];
+    for (size_t i = 0; i < res->rdma_count; i++) {
+        snprintf(field, sizeof(field), "linux.resources.rdma[%zu]", i);
+        snprintf(reset, sizeof(reset), "%s hca_handle=max hca_object=max", res->rdma[i].device);
+        if (cgroup_rdma_line(&res->rdma[i], line, sizeof(line), err) < 0 ||
+            cgroup_set_keyed(journal, dir, "rdma.max", res->rdma[i].device, line, reset, field,
+                             err) < 0)
+            return -1;
+    }
+    return 0;
+}

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define FIELD_MAX 96
 
 static void fmt_i64(char buf[static 24], int64_t v)
 {
@@ -364,21 +363,6 @@ static int v1_net_prio(struct cgroup_journal *journal, const char *dir, const st
     return 0;
 }
 
-static int v1_rdma(struct cgroup_journal *journal, const char *dir, const struct spec_resources *res, ctr_error **err)
-{
-    char field[FIELD_MAX], line[160];
-    for (size_t i = 0; i < res->rdma_count; i++) {
-        snprintf(field, sizeof(field), "linux.resources.rdma[%zu]", i);
-        char reset[160];
-        snprintf(reset, sizeof(reset), "%s hca_handle=max hca_object=max", res->rdma[i].device);
-        if (cgroup_rdma_line(&res->rdma[i], line, sizeof(line), err) < 0 ||
-            cgroup_set_keyed(journal, dir, "rdma.max", res->rdma[i].device, line, reset, field,
-                             err) < 0)
-            return -1;
-    }
-    return 0;
-}
-
 int cgroup_v1_apply(struct cgroup_journal *journal, const char *dir, enum cgroup_controller c,
                     const struct spec_resources *res, ctr_error **err)
 {
@@ -404,7 +388,7 @@ int cgroup_v1_apply(struct cgroup_journal *journal, const char *dir, enum cgroup
     case CGROUP_CTRL_NET_PRIO:
         return v1_net_prio(journal, dir, res, err);
     case CGROUP_CTRL_RDMA:
-        return v1_rdma(journal, dir, res, err);
+        return cgroup_apply_rdma(journal, dir, res, err);
     case CGROUP_CTRL_COUNT:
         break;
     }

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/inotify.h>
 
-#define FIELD_MAX 96
 
 int cgroup_v2_enable(const char *mount_point, const char *path, const char *const *names,
                      size_t count, ctr_error **err)
@@ -304,21 +303,6 @@ static int v2_hugetlb(struct cgroup_journal *journal, const char *dir, const str
     return 0;
 }
 
-static int v2_rdma(struct cgroup_journal *journal, const char *dir, const struct spec_resources *res, ctr_error **err)
-{
-    char field[FIELD_MAX], line[160];
-    for (size_t i = 0; i < res->rdma_count; i++) {
-        snprintf(field, sizeof(field), "linux.resources.rdma[%zu]", i);
-        char reset[160];
-        snprintf(reset, sizeof(reset), "%s hca_handle=max hca_object=max", res->rdma[i].device);
-        if (cgroup_rdma_line(&res->rdma[i], line, sizeof(line), err) < 0 ||
-            cgroup_set_keyed(journal, dir, "rdma.max", res->rdma[i].device, line, reset, field,
-                             err) < 0)
-            return -1;
-    }
-    return 0;
-}
-
 int cgroup_v2_apply(struct cgroup_journal *journal, const char *dir, enum cgroup_controller c,
                     const struct spec_resources *res, ctr_error **err)
 {
@@ -338,7 +322,7 @@ int cgroup_v2_apply(struct cgroup_journal *journal, const char *dir, enum cgroup
     case CGROUP_CTRL_HUGETLB:
         return v2_hugetlb(journal, dir, res, err);
     case CGROUP_CTRL_RDMA:
-        return v2_rdma(journal, dir, res, err);
+        return cgroup_apply_rdma(journal, dir, res, err);
     case CGROUP_CTRL_DEVICES:
         return cgroup_bpf_apply_devices(dir, res, err);
     case CGROUP_CTRL_NET_CLS:
