@@ -47,6 +47,24 @@ def _ctr_run_path():
     return Path(os.environ.get("CTR_RUN", _build_dir() / "cli" / "ctr-run")).resolve()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def default_cgroup_parents_removed():
+    """ctr-run's default cgroup parent (`ctr` in each hierarchy) is shared by all containers; when
+    two run at once, the one that made it cannot remove it (the other's cgroup is inside) and the
+    last one out did not make it, so it stays, empty, as the runtime means it to (an administrator
+    may have made it, with limits for all containers). The session removes the ones it caused."""
+    def parents():
+        return {Path(h) / "ctr" for h in ctrtest.cgroup_hierarchies() if (Path(h) / "ctr").is_dir()}
+
+    before = parents()
+    yield
+    for parent in sorted(parents() - before):
+        try:
+            parent.rmdir()  # only ever succeeds on an empty cgroup
+        except OSError:
+            pass
+
+
 @pytest.fixture(scope="session")
 def build_dir():
     path = _build_dir()
