@@ -138,6 +138,12 @@ class ShimContainerd(managers.Containerd):
             left = list(self.state_root.iterdir())
             problems += [f"libctr state left: {p}" for p in left]
             subprocess.run(["rm", "-rf", str(self.state_root)], check=False)
+        # The shims' state root, made by the first of them; empty now unless another namespace
+        # still uses it. Gone, /run/containerd can go too, if this run made it.
+        try:
+            SHIM_STATE.rmdir()
+        except OSError:
+            pass
         return problems
 
 
