@@ -13,9 +13,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
-#include <linux/magic.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -25,6 +23,7 @@
 #include "error.h"
 #include "hooks.h"
 #include "intelrdt.h"
+#include "namespaces.h"
 #include "lsm.h"
 #include "netdev.h"
 #include "security.h"
@@ -238,30 +237,10 @@ static int resolve_rootfs(const char *bundle, const struct ctr_spec *spec, char 
     return 0;
 }
 
-/* A namespace to join must exist and be a namespace (nsfs), checked before anything is made. */
-static int check_namespace_paths(const struct spec_linux *linux_, ctr_error **err)
-{
-    for (int t = 0; t < NS_TYPE_COUNT; t++) {
-        const struct spec_namespace *ns = &linux_->namespaces[t];
-        if (!ns->present || ns->path == NULL)
-            continue;
-        _cleanup_close_ int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
-        struct statfs st;
-        if (fd < 0 || fstatfs(fd, &st) < 0)
-            return error_set(err, errno, "linux.namespaces[%zu].path `%s`", ns->index, ns->path);
-        if (st.f_type != NSFS_MAGIC)
-            return error_set(err, EINVAL, "linux.namespaces[%zu].path `%s`: not a namespace",
-                             ns->index, ns->path);
-    }
-    return 0;
-}
-
 /* What the runtime (not the config's syntax) decides cannot run here: checked before anything
  * is created on the host. */
 static int check_runnable(const struct ctr_spec *spec, ctr_error **err)
 {
-    if (check_namespace_paths(&spec->linux_, err) < 0)
-        return -1;
     if (!spec->has_process)
         return error_set(err, EINVAL, "process: required to create a container");
     const struct spec_namespace *mnt = &spec->linux_.namespaces[NS_MOUNT];
@@ -351,6 +330,11 @@ static void run_poststop_hooks(ctr_container *c)
                           c->ctx->warn_data);
 }
 
+static void close_namespace_fds(int (*fds)[NS_TYPE_COUNT])
+{
+    namespaces_close_fds(*fds);
+}
+
 static int create(ctr_container *c, const struct ctr_create_options *opts, ctr_error **err)
 {
     ctr_context *ctx = c->ctx;
@@ -362,9 +346,17 @@ static int create(ctr_container *c, const struct ctr_create_options *opts, ctr_e
     c->created = now_rfc3339();
     if (load_config(c, opts, err) < 0)
         return -1;
-    /* What the runtime refuses in the config names the file too, as parse errors do. */
-    if (resolve_rootfs(c->bundle, c->spec, &c->rootfs, err) < 0 || check_runnable(c->spec, err) < 0)
+    /* What the runtime refuses in the config names the file too, as parse errors do. The
+     * namespaces to join are opened (and checked) here, once, before anything is created. */
+    _cleanup_(close_namespace_fds) int ns_fds[NS_TYPE_COUNT] = {-1, -1, -1, -1, -1, -1, -1, -1};
+    if (resolve_rootfs(c->bundle, c->spec, &c->rootfs, err) < 0 ||
+        namespaces_open_paths(&c->spec->linux_, ns_fds, err) < 0 ||
+        check_runnable(c->spec, err) < 0)
         return opts->spec ? -1 : error_wrap(err, "%s/config.json", c->bundle);
+
+    if (opts->no_cgroup && c->spec->linux_.has_resources && resources_requested(c->spec))
+        return error_set(err, 0, "linux.resources: limits cannot be applied with cgroups "
+                                 "disabled");
 
     _cleanup_close_ int listen_fd = -1, console_socket = -1;
     if (c->state_fd >= 0 && listen_for_start(c->state_fd, c->id, &listen_fd, err) < 0)
@@ -373,14 +365,12 @@ static int create(ctr_container *c, const struct ctr_create_options *opts, ctr_e
         terminal_connect(opts->console_socket, &console_socket, err) < 0)
         return -1;
     struct cgroup_options cgroup_opts = {.systemd = opts->systemd_cgroup};
-    if (opts->no_cgroup && c->spec->linux_.has_resources && resources_requested(c->spec))
-        return error_set(err, 0, "linux.resources: limits cannot be applied with cgroups "
-                                      "disabled");
     if (!opts->no_cgroup && cgroup_create_with(c->spec, c->id, &cgroup_opts, &c->cgroup, err) < 0)
         return -1;
     struct spawn_request request = {
         .mode = SPAWN_CREATE,
         .spec = c->spec,
+        .ns_fds = ns_fds,
         .id = c->id,
         .bundle = c->bundle,
         .rootfs = c->rootfs,

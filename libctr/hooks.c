@@ -30,6 +30,15 @@ json_t *hooks_state_document(const struct ctr_spec *spec, const char *id, const 
     return state;
 }
 
+char *hooks_state_text(const struct ctr_spec *spec, const char *id, const char *status, pid_t pid,
+                       const char *bundle)
+{
+    json_t *state = hooks_state_document(spec, id, status, pid, bundle);
+    char *text = state ? json_dumps(state, JSON_COMPACT) : NULL;
+    json_decref(state);
+    return text;
+}
+
 /* What a hook printed (stdout and stderr together), kept up to this size for the error. */
 enum { HOOK_OUTPUT_MAX = 1024 };
 

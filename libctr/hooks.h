@@ -14,6 +14,11 @@
 json_t *hooks_state_document(const struct ctr_spec *spec, const char *id, const char *status,
                              pid_t pid, const char *bundle);
 
+/* The same document as compact JSON (malloc'd), what hooks read on their stdin; NULL when out of
+ * memory. */
+char *hooks_state_text(const struct ctr_spec *spec, const char *id, const char *status, pid_t pid,
+                       const char *bundle);
+
 /* Runs the hooks of `list` in order; the first failure stops and is returned, naming the hook
  * (`hooks.createRuntime[1]` and its path) and showing the start of what it printed. */
 int hooks_run(const struct spec_hook_list *list, const char *name, const char *state_json,

@@ -249,9 +249,7 @@ static int hand_over_master(struct init_args *args, int master, ctr_error **err)
         ret = terminal_send_fd(request->console_socket, master, err);
         close(request->console_socket);
     } else {
-        ret = sync_send(args->sync_fd, SYNC_CONSOLE, 0, err) < 0
-                  ? -1
-                  : terminal_send_fd(args->sync_fd, master, err);
+        ret = sync_send_fds(args->sync_fd, SYNC_CONSOLE, 0, &master, 1, err);
     }
     close(master);
     return ret;
@@ -299,10 +297,8 @@ static int run_hooks_here(struct init_args *args, const struct spec_hook_list *l
     const struct spawn_request *request = args->request;
     if (list->count == 0)
         return 0;
-    json_t *state = hooks_state_document(request->spec, request->id, status, args->host_pid,
-                                         request->bundle);
-    _cleanup_free_ char *text = state ? json_dumps(state, JSON_COMPACT) : NULL;
-    json_decref(state);
+    _cleanup_free_ char *text =
+        hooks_state_text(request->spec, request->id, status, args->host_pid, request->bundle);
     if (text == NULL)
         return error_set(err, ENOMEM, "state for the %s hooks", name);
     return hooks_run(list, name, text, err);

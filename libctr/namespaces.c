@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "procfs.h"
@@ -58,11 +60,16 @@ int namespaces_open_paths(const struct spec_linux *linux_, int fds[NS_TYPE_COUNT
         if (!ns->present || ns->path == NULL)
             continue;
         fds[t] = open(ns->path, O_RDONLY | O_CLOEXEC);
-        if (fds[t] < 0) {
+        struct statfs st;
+        if (fds[t] < 0 || fstatfs(fds[t], &st) < 0) {
             int saved = errno;
             namespaces_close_fds(fds);
-            return error_set(err, saved, "open %s namespace `%s`", spec_namespace_name(t),
-                             ns->path);
+            return error_set(err, saved, "linux.namespaces[%zu].path `%s`", ns->index, ns->path);
+        }
+        if (st.f_type != NSFS_MAGIC) {
+            namespaces_close_fds(fds);
+            return error_set(err, EINVAL, "linux.namespaces[%zu].path `%s`: not a namespace",
+                             ns->index, ns->path);
         }
     }
     return 0;

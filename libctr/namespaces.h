@@ -21,8 +21,9 @@ int namespaces_new_flags(const struct spec_linux *linux_);
 /* True when some namespace is joined by path. */
 bool namespaces_any_joined(const struct spec_linux *linux_);
 
-/* Opens every namespace to join, in the caller (so a bad path is reported before anything is
- * created). fds[type] gets an O_CLOEXEC fd or -1. */
+/* Opens every namespace linux.namespaces joins by path and checks each is a namespace (nsfs),
+ * in the caller, so a bad path is reported before anything is created. fds[type] gets an
+ * O_CLOEXEC fd or -1; errors name `linux.namespaces[i].path`. */
 int namespaces_open_paths(const struct spec_linux *linux_, int fds[NS_TYPE_COUNT], ctr_error **err);
 void namespaces_close_fds(int fds[NS_TYPE_COUNT]);
 

@@ -21,7 +21,6 @@
 #include "procfs.h"
 #include "security.h"
 #include "sync.h"
-#include "terminal.h"
 #include "util.h"
 
 static pid_t sys_clone3(struct clone_args *args)
@@ -142,10 +141,8 @@ static int send_to_init_fds(const struct spawned_init *init, const struct spawn_
 static int run_create_runtime_hooks(const struct spawn_request *request, pid_t pid, ctr_error **err)
 {
     const struct spec_hooks *hooks = &request->spec->hooks;
-    json_t *state = hooks_state_document(request->spec, request->id, "creating", pid,
-                                         request->bundle);
-    _cleanup_free_ char *text = state ? json_dumps(state, JSON_COMPACT) : NULL;
-    json_decref(state);
+    _cleanup_free_ char *text =
+        hooks_state_text(request->spec, request->id, "creating", pid, request->bundle);
     if (text == NULL)
         return error_set(err, ENOMEM, "state for the hooks");
     if (hooks_run(&hooks->prestart, "prestart", text, err) < 0 ||
@@ -190,12 +187,17 @@ static int send_listener_to_agent(const struct spawn_request *request,
     return rc;
 }
 
-/* The stages where the init hands over fds (sync.h); the fds are closed here. */
-static int serve_with_fds(const struct spawn_request *request, const struct spawned_init *init,
+/* The stages where the init hands over fds (sync.h); the fds are closed here, but the console's,
+ * which the container keeps for its caller. */
+static int serve_with_fds(const struct spawn_request *request, struct spawned_init *init,
                           int procfd, const struct sync_msg *msg, int *fds, size_t count,
                           ctr_error **err)
 {
     int rc;
+    if (msg->type == SYNC_CONSOLE && count == 1 && init->console_fd < 0) {
+        init->console_fd = fds[0];
+        return 0;
+    }
     if (msg->type == SYNC_NET_DEVICES && count == 2)
         rc = netdev_move_all(&request->spec->linux_, fds[0], fds[1], err) < 0
                  ? -1
@@ -214,7 +216,7 @@ static int serve_with_fds(const struct spawn_request *request, const struct spaw
 
 /* Parent side of the handshake, from PARENT_READY until the init waits at the barrier. */
 static int drive_handshake(const struct spawn_request *request, struct spawned_init *init,
-                           int procfd, pid_t *intermediate, ctr_error **err)
+                           int procfd, ctr_error **err)
 {
     for (;;) {
         struct sync_msg msg;
@@ -222,8 +224,8 @@ static int drive_handshake(const struct spawn_request *request, struct spawned_i
         size_t count = 0;
         if (sync_receive_fds(init->sync_fd, &msg, fds, SYNC_FDS_MAX, &count, err) < 0)
             return -1;
-        if (count || msg.type == SYNC_NET_DEVICES || msg.type == SYNC_IDMAP_MOUNTS ||
-            msg.type == SYNC_SECCOMP_LISTENER) {
+        if (count || msg.type == SYNC_CONSOLE || msg.type == SYNC_NET_DEVICES ||
+            msg.type == SYNC_IDMAP_MOUNTS || msg.type == SYNC_SECCOMP_LISTENER) {
             if (serve_with_fds(request, init, procfd, &msg, fds, count, err) < 0)
                 return -1;
             continue;
@@ -241,7 +243,6 @@ static int drive_handshake(const struct spawn_request *request, struct spawned_i
             /* The process we forked only joined/created the pid namespace; its child (made a
              * child of ours with CLONE_PARENT) is the init. Reap the intermediate one. */
             reap(init->pid);
-            *intermediate = -1;
             close(init->pidfd);
             init->pid = (pid_t)msg.value;
             init->pidfd = sys_pidfd_open(init->pid);
@@ -249,10 +250,6 @@ static int drive_handshake(const struct spawn_request *request, struct spawned_i
                 return error_set(err, errno, "pidfd_open of the container init %d", init->pid);
             break;
         }
-        case SYNC_CONSOLE:
-            if (terminal_receive_fd(init->sync_fd, &init->console_fd, err) < 0)
-                return -1;
-            break;
         case SYNC_CREATE_HOOKS:
             if (run_create_runtime_hooks(request, init->pid, err) < 0)
                 return -1;
@@ -268,8 +265,9 @@ static int drive_handshake(const struct spawn_request *request, struct spawned_i
     }
 }
 
-/* The namespaces the init joins instead of creating: the config's paths (create), or every
- * namespace of the running container (exec). */
+/* The namespaces the init joins instead of creating: the config's paths, opened by the caller
+ * (create: copied, the caller closes them), or every namespace of the running container (exec:
+ * opened here, closed by spawn_init). */
 static int open_joined_namespaces(const struct spawn_request *request, int procfd,
                                   int fds[NS_TYPE_COUNT], char paths[NS_TYPE_COUNT][48],
                                   const char *path_of[NS_TYPE_COUNT], ctr_error **err)
@@ -282,9 +280,11 @@ static int open_joined_namespaces(const struct spawn_request *request, int procf
             path_of[t] = paths[t];
         return 0;
     }
-    for (int t = 0; t < NS_TYPE_COUNT; t++)
+    for (int t = 0; t < NS_TYPE_COUNT; t++) {
         path_of[t] = linux_->namespaces[t].path;
-    return namespaces_open_paths(linux_, fds, err);
+        fds[t] = request->ns_fds ? request->ns_fds[t] : -1;
+    }
+    return 0;
 }
 
 int spawn_init(const struct spawn_request *request, struct spawned_init *init, ctr_error **err)
@@ -300,10 +300,13 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
     const char *ns_path_of[NS_TYPE_COUNT];
     if (open_joined_namespaces(request, procfd, ns_fds, ns_paths, ns_path_of, err) < 0)
         return -1;
+    /* The child gets its copy of them either way; ours are closed here only if we opened them. */
+    bool own_ns_fds = request->mode == SPAWN_EXEC;
 
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-        namespaces_close_fds(ns_fds);
+        if (own_ns_fds)
+            namespaces_close_fds(ns_fds);
         return error_set(err, errno, "socketpair for the container init");
     }
     *init = (struct spawned_init){.pid = -1, .pidfd = -1, .sync_fd = sv[0], .console_fd = -1};
@@ -333,7 +336,8 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
     }
     if (pid < 0) {
         int saved = errno;
-        namespaces_close_fds(ns_fds);
+        if (own_ns_fds)
+            namespaces_close_fds(ns_fds);
         close(sv[0]);
         close(sv[1]);
         return error_set(err, saved, "%s the container init", fast ? "clone3" : "fork");
@@ -352,7 +356,8 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
     }
 
     close(sv[1]);
-    namespaces_close_fds(ns_fds);
+    if (own_ns_fds)
+        namespaces_close_fds(ns_fds);
     init->pid = pid;
     if (!fast && (init->pidfd = sys_pidfd_open(pid)) < 0) {
         error_set(err, errno, "pidfd_open of the container init %d", pid);
@@ -379,14 +384,8 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
     }
     if (send_to_init(init, request, SYNC_CGROUP_JOINED, 0, err) < 0)
         goto fail;
-    pid_t intermediate = pid;
-    if (drive_handshake(request, init, procfd, &intermediate, err) < 0) {
-        if (intermediate > 0 && intermediate != init->pid) {
-            kill(intermediate, SIGKILL);
-            reap(intermediate);
-        }
+    if (drive_handshake(request, init, procfd, err) < 0)
         goto fail;
-    }
     return 0;
 
 fail:

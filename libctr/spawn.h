@@ -22,6 +22,9 @@ struct spawn_request {
     const char *bundle;            /* absolute: relative bind sources are relative to it */
     const char *rootfs;            /* absolute, resolved (create) */
     const struct cgroup *cgroup;   /* NULL: no cgroup */
+    const int *ns_fds;             /* create: linux.namespaces' paths, opened by the caller
+                                    * (namespaces_open_paths), indexed by type, -1 for none;
+                                    * they stay the caller's to close */
     pid_t target_pid;              /* exec: the container's init */
     int stdio[3];                  /* fds to become 0/1/2, or -1 to keep the caller's */
     int console_socket;            /* connected console socket for the pty master, or -1 */

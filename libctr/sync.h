@@ -74,7 +74,7 @@ enum sync_type {
     SYNC_USERNS_CREATED,     /* init: I unshared a user namespace: write my id maps */
     SYNC_USERNS_MAPPED,      /* parent: id maps written */
     SYNC_INIT_PID,           /* init: `value` is the pid of the process that becomes the init */
-    SYNC_CONSOLE,            /* init: the pty master follows in the next packet (SCM_RIGHTS) */
+    SYNC_CONSOLE,            /* init: the pty master (SCM_RIGHTS) */
     SYNC_CREATE_HOOKS,       /* init: mounts are done: run prestart and createRuntime hooks */
     SYNC_HOOKS_DONE,         /* parent: they succeeded; `value` is the init's pid on the host */
     SYNC_INIT_CREATED,       /* init: set up, waiting at the exec barrier */

@@ -116,26 +116,3 @@ int terminal_send_fd(int sock, int fd, ctr_error **err)
         return error_set(err, errno, "send the pty master");
     return 0;
 }
-
-int terminal_receive_fd(int sock, int *fd, ctr_error **err)
-{
-    char data;
-    struct iovec iov = {.iov_base = &data, .iov_len = 1};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } control;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                         .msg_controllen = sizeof(control.buf)};
-    ssize_t n;
-    do
-        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return error_set(err, errno, "receive the pty master");
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-    if (n == 0 || cmsg == NULL || cmsg->cmsg_type != SCM_RIGHTS)
-        return error_set(err, EPROTO, "receive the pty master: no fd in the message");
-    memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
-    return 0;
-}

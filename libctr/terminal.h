@@ -25,8 +25,7 @@ int terminal_become_controlling(int slave, ctr_error **err);
 /* Connects to the console socket at `path` (the caller's, e.g. conmon's). */
 int terminal_connect(const char *path, int *fd, ctr_error **err);
 
-/* Sends / receives one fd with SCM_RIGHTS. */
+/* Sends the pty master to a console socket with SCM_RIGHTS, as runc does (one byte of data). */
 int terminal_send_fd(int sock, int fd, ctr_error **err);
-int terminal_receive_fd(int sock, int *fd, ctr_error **err);
 
 #endif
