@@ -1,12 +1,13 @@
 /* The container's cgroup across every hierarchy of the host: which hierarchy serves each group of
  * linux.resources, and the create / enter / destroy sequence. Where the hierarchies are and the
  * container's path in them is cgroup_layout.c's business; what is written into the control files
- * is cgroup_v1.c's and cgroup_v2.c's.
+ * is cgroup_v1.c's and cgroup_v2.c's, but for the resources both write alike (here).
  */
 #include "cgroup_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -67,19 +68,27 @@ int cgroup_read_u64(const char *dir, const char *file, uint64_t *value, ctr_erro
     return 0;
 }
 
-int cgroup_parse_keyed(const char *text, const char *key, uint64_t *value)
+const char *cgroup_find_line(const char *text, const char *key)
 {
     size_t n = strlen(key);
     for (const char *line = text; line != NULL;) {
-        if (strncmp(line, key, n) == 0 && line[n] == ' ') {
-            char *end = NULL;
-            *value = strtoull(line + n + 1, &end, 10);
-            return end == line + n + 1 ? -1 : 0;
-        }
+        if (strncmp(line, key, n) == 0 && line[n] == ' ')
+            return line;
         line = strchr(line, '\n');
         line = line ? line + 1 : NULL;
     }
-    return -1;
+    return NULL;
+}
+
+int cgroup_parse_keyed(const char *text, const char *key, uint64_t *value)
+{
+    const char *line = cgroup_find_line(text, key);
+    if (line == NULL)
+        return -1;
+    const char *number = line + strlen(key) + 1;
+    char *end = NULL;
+    *value = strtoull(number, &end, 10);
+    return end == number ? -1 : 0;
 }
 
 int cgroup_read_keyed(const char *dir, const char *file, const char *key, uint64_t *value,
@@ -110,6 +119,59 @@ bool cgroup_list_has(const char *list, const char *word)
         p += len;
     }
     return false;
+}
+
+int cgroup_each_child(const char *dir,
+                      int (*fn)(const char *sub, const void *data, ctr_error **err),
+                      const void *data, const char *what, ctr_error **err)
+{
+    _cleanup_closedir_ DIR *d = opendir(dir);
+    for (struct dirent *de; d && (de = readdir(d)) != NULL;) {
+        if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        _cleanup_free_ char *sub = NULL;
+        if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0)
+            return error_set(err, ENOMEM, "%s %s", what, dir);
+        if (fn(sub, data, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+struct procs_walk {
+    int (*visit)(const char *cgroup_dir, pid_t pid, void *data, ctr_error **err);
+    void *data;
+    const char *what;
+};
+
+static int walk_procs(const char *dir, const void *walk, ctr_error **err)
+{
+    const struct procs_walk *w = walk;
+    _cleanup_free_ char *procs = NULL;
+    ctr_error *e = NULL;
+    if (cgroup_read(dir, "cgroup.procs", &procs, &e) < 0) {
+        if (ctr_error_code(e) == ENOENT) { /* removed while we walked */
+            ctr_error_free(e);
+            return 0;
+        }
+        return error_pass(err, e);
+    }
+    for (char *p = procs, *end; *p; p = end) {
+        long pid = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        if (w->visit(dir, (pid_t)pid, w->data, err) < 0)
+            return -1;
+    }
+    return cgroup_each_child(dir, walk_procs, walk, w->what, err);
+}
+
+int cgroup_walk_procs(const char *dir,
+                      int (*visit)(const char *cgroup_dir, pid_t pid, void *data, ctr_error **err),
+                      void *data, const char *what, ctr_error **err)
+{
+    struct procs_walk walk = {visit, data, what};
+    return walk_procs(dir, &walk, err);
 }
 
 /* ---- which hierarchy serves which resource --------------------------------------------------- */
@@ -309,11 +371,6 @@ static int make_dirs(struct cgroup_hierarchy *h, const char *path, ctr_error **e
 
 /* ---- the public calls ------------------------------------------------------------------------ */
 
-static void cgroup_freep(struct cgroup **cg)
-{
-    cgroup_free(*cg);
-}
-
 void cgroup_free(struct cgroup *cgroup)
 {
     if (cgroup == NULL)
@@ -333,6 +390,47 @@ int cgroup_apply(struct cgroup_journal *journal, const struct cgroup_hierarchy *
     return cgroup_v1_apply(journal, h->dir, c, res, err);
 }
 
+int cgroup_apply_rdma(struct cgroup_journal *journal, const char *dir,
+                      const struct spec_resources *res, ctr_error **err)
+{
+    char field[FIELD_MAX], line[160], reset[160];
+    for (size_t i = 0; i < res->rdma_count; i++) {
+        snprintf(field, sizeof(field), "linux.resources.rdma[%zu]", i);
+        snprintf(reset, sizeof(reset), "%s hca_handle=max hca_object=max", res->rdma[i].device);
+        if (cgroup_rdma_line(&res->rdma[i], line, sizeof(line), err) < 0 ||
+            cgroup_set_keyed(journal, dir, "rdma.max", res->rdma[i].device, line, reset, field,
+                             err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int cgroup_apply_hugetlb(struct cgroup_journal *journal, const char *dir,
+                         const struct spec_resources *res, const char *limit, ctr_error **err)
+{
+    char field[FIELD_MAX], file[64], text[24];
+    for (size_t i = 0; i < res->hugepage_limits_count; i++) {
+        const struct spec_hugepage_limit *l = &res->hugepage_limits[i];
+        snprintf(field, sizeof(field), "linux.resources.hugepageLimits[%zu]", i);
+        if (!cgroup_valid_page_size(l->page_size))
+            return error_set(err, EINVAL, "%s: invalid pageSize `%s`", field,
+                             l->page_size ? l->page_size : "");
+        snprintf(file, sizeof(file), "hugetlb.%s.%s", l->page_size, limit);
+        snprintf(text, sizeof(text), "%" PRIu64, l->limit);
+        if (!cgroup_unified_sets(res, file) &&
+            cgroup_set(journal, dir, file, text, field, err) < 0)
+            return -1;
+        /* Since 5.7 reservations (mmap without faulting the pages in yet) have a limit of their
+         * own: without the same value there, a process could reserve past the limit and be
+         * killed by SIGBUS at fault time instead of failing mmap. */
+        snprintf(file, sizeof(file), "hugetlb.%s.rsvd.%s", l->page_size, limit);
+        if (cgroup_has_file(dir, file) && !cgroup_unified_sets(res, file) &&
+            cgroup_set(journal, dir, file, text, field, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int setup(struct cgroup *cg, const struct spec_resources *res, ctr_error **err)
 {
     _cleanup_(cgroup_plan_free) struct cgroup_plan plan = {0};
@@ -345,12 +443,10 @@ static int setup(struct cgroup *cg, const struct spec_resources *res, ctr_error 
     struct cgroup_hierarchy *cpuset = cgroup_find_v1(cg, "cpuset");
     if (cpuset && cgroup_v1_cpuset_fill(cpuset->mount_point, cg->path, err) < 0)
         return -1;
-    if (plan.enable_count > 0 &&
+    if (plan.v2 != NULL &&
         cgroup_v2_enable(plan.v2->mount_point, cg->path, (const char *const *)plan.enable,
-                         plan.enable_count, err) < 0)
+                         plan.enable_count, plan.available, err) < 0)
         return -1;
-    if (plan.v2 != NULL)
-        cgroup_v2_enable_available(plan.v2->mount_point, cg->path, plan.available);
     for (int c = 0; c < CGROUP_CTRL_COUNT; c++)
         if (plan.target[c] && cgroup_apply(NULL, plan.target[c], c, res, err) < 0)
             return -1;
@@ -439,7 +535,7 @@ int cgroup_enter(const struct cgroup *cgroup, pid_t pid, ctr_error **err)
             if (cgroup_write(h->dir, "cgroup.procs", value, NULL, &e) == 0)
                 break;
             if (ctr_error_code(e) != EINVAL || attempt == 5) {
-                cgroup_pass_error(err, e);
+                error_pass(err, e);
                 return error_wrap(err, "move process %d into cgroup %s", (int)pid, cgroup->path);
             }
             ctr_error_free(e);
@@ -452,7 +548,7 @@ int cgroup_enter(const struct cgroup *cgroup, pid_t pid, ctr_error **err)
 static void keep_first(int *ret, ctr_error **err, ctr_error *e)
 {
     if (*ret == 0)
-        cgroup_pass_error(err, e);
+        error_pass(err, e);
     else
         ctr_error_free(e);
     *ret = -1;
@@ -472,20 +568,27 @@ int cgroup_destroy(struct cgroup *cgroup, ctr_error **err)
      * (v2's cgroup.kill kills frozen tasks too, but thawing costs nothing there). */
     for (size_t i = 0; i < cg->count; i++) {
         struct cgroup_hierarchy *h = &cg->hierarchies[i];
+        /* Best effort: a kernel without cgroup.freeze (before 5.2) has nothing frozen. */
         if (!h->v2 && cgroup_list_has(h->controllers, "freezer"))
             cgroup_write(h->dir, "freezer.state", "THAWED", NULL, NULL);
-        else if (h->v2 && cgroup_has_file(h->dir, "cgroup.freeze"))
+        else if (h->v2)
             cgroup_write(h->dir, "cgroup.freeze", "0", NULL, NULL);
     }
     /* v2 (and the v2 tree of a hybrid host) kills the whole subtree in one write, race-free
-     * against forks; the v1 loop below then finds nothing left. */
+     * against forks; the v1 loop below then finds nothing left. No cgroup.kill (before 5.14, or
+     * the cgroup is gone): that loop does it. */
     for (size_t i = 0; i < cg->count; i++) {
         struct cgroup_hierarchy *h = &cg->hierarchies[i];
-        if (!h->v2 || !cgroup_has_file(h->dir, "cgroup.kill"))
+        if (!h->v2)
             continue;
-        if (cgroup_write(h->dir, "cgroup.kill", "1", NULL, &e) < 0 ||
-            cgroup_v2_wait_empty(h->dir, &deadline, &e) < 0)
+        if (cgroup_write(h->dir, "cgroup.kill", "1", NULL, &e) < 0) {
+            if (ctr_error_code(e) == ENOENT)
+                ctr_error_free(steal_pointer(&e));
+            else
+                keep_first(&ret, err, steal_pointer(&e));
+        } else if (cgroup_v2_wait_empty(h->dir, &deadline, &e) < 0) {
             keep_first(&ret, err, steal_pointer(&e));
+        }
     }
     for (size_t i = 0; i < cg->count; i++)
         if (cgroup_kill_all(cg->hierarchies[i].dir, &deadline, &e) < 0)

@@ -1,6 +1,7 @@
 /* Shared between the files of the cgroup module:
  *   cgroup_layout.c   detection (v1/v2/hybrid) and the container's path (cgroupfs, systemd form)
- *   cgroup.c          control files, which hierarchy serves what, create / enter / destroy
+ *   cgroup.c          control files, which hierarchy serves what, the resources both versions
+ *                     write alike (hugetlb, rdma), create / enter / destroy
  *   cgroup_v1.c, cgroup_v2.c   the resources, written the way each version wants them
  *   cgroup_convert.c  which controller each resource needs, and the v1 -> v2 arithmetic
  *   cgroup_devices.c  device rules: the default list, v1 devices.allow/deny
@@ -16,13 +17,12 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "cgroup.h"
 
 #define CGROUP_FS_ROOT "/sys/fs/cgroup"
-
-struct cgroup_journal; /* undo journal of an update, below */
 /* Where a container's cgroup goes when linux.cgroupsPath is relative or absent. */
 #define CGROUP_DEFAULT_PARENT "/ctr"
 /* Longest wait for a cgroup to empty after SIGKILL before giving up on removing it. */
@@ -60,10 +60,24 @@ int cgroup_read_u64(const char *dir, const char *file, uint64_t *value, ctr_erro
 int cgroup_parse_keyed(const char *text, const char *key, uint64_t *value);
 int cgroup_read_keyed(const char *dir, const char *file, const char *key, uint64_t *value,
                       ctr_error **err);
+/* The line of `text` that starts with `key` and a blank, or NULL. */
+const char *cgroup_find_line(const char *text, const char *key);
 /* Whether `word` is one of the space/comma/newline separated words of `list`. */
 bool cgroup_list_has(const char *list, const char *word);
+/* Calls `fn` with the path of each cgroup right below `dir` (none when `dir` is gone), up to the
+ * first failure; `what` begins the out-of-memory message ("remove cgroup"). */
+int cgroup_each_child(const char *dir,
+                      int (*fn)(const char *sub, const void *data, ctr_error **err),
+                      const void *data, const char *what, ctr_error **err);
+/* Calls `visit` with each process of `dir` and of every cgroup below it (the container may make
+ * its own), each with the cgroup that lists it; a cgroup removed meanwhile counts as empty. */
+int cgroup_walk_procs(const char *dir,
+                      int (*visit)(const char *cgroup_dir, pid_t pid, void *data, ctr_error **err),
+                      void *data, const char *what, ctr_error **err);
 
 /* ---- controllers ----------------------------------------------------------------------------- */
+
+struct cgroup_journal; /* undo journal of an update, below */
 
 /* The groups of linux.resources, each served by one controller. */
 enum cgroup_controller {
@@ -102,13 +116,29 @@ struct cgroup_hierarchy *cgroup_find_v2(const struct cgroup *cg);
  * device filter), recording the replaced values in `journal` (NULL: no undo). */
 int cgroup_apply(struct cgroup_journal *journal, const struct cgroup_hierarchy *h,
                  enum cgroup_controller c, const struct spec_resources *res, ctr_error **err);
+/* linux.resources.rdma into rdma.max: the controller has the same file and syntax on v1 and v2.
+ * Each device's line is journalled, so an update that fails later puts the old one back. */
+int cgroup_apply_rdma(struct cgroup_journal *journal, const char *dir,
+                      const struct spec_resources *res, ctr_error **err);
+/* linux.resources.hugepageLimits into hugetlb.<size>.<limit> and, where the kernel has it (5.7+),
+ * hugetlb.<size>.rsvd.<limit>: `limit` is "limit_in_bytes" on v1, "max" on v2. */
+int cgroup_apply_hugetlb(struct cgroup_journal *journal, const char *dir,
+                         const struct spec_resources *res, const char *limit, ctr_error **err);
+/* linux.resources.unified is applied last and wins over the typed fields, as in runc and crun:
+ * whether it sets `file`, so that the typed value is skipped and every file written once. */
+static inline bool cgroup_unified_sets(const struct spec_resources *res, const char *file)
+{
+    for (size_t i = 0; i < res->unified_count; i++)
+        if (strcmp(res->unified[i].key, file) == 0)
+            return true;
+    return false;
+}
 
 /* ---- undo journal (cgroup_update.c) ---------------------------------------------------------- */
 
-/* The values an update replaced, oldest first, so that a failed update can write them back in
- * reverse order. NULL wherever nothing is to be undone (create: a failed create removes the
- * cgroup instead). */
-struct cgroup_journal;
+/* The journal (struct cgroup_journal) holds the values an update replaced, oldest first, so that
+ * a failed update can write them back in reverse order. NULL wherever nothing is to be undone
+ * (create: a failed create removes the cgroup instead). */
 /* Room for a JSON path naming the resource in messages ("linux.resources.rdma[3]"). */
 #define FIELD_MAX 96
 /* cgroup_write(), after recording the file's current value in `journal` (when not NULL). */
@@ -120,10 +150,6 @@ int cgroup_set_keyed(struct cgroup_journal *journal, const char *dir, const char
                      const char *key, const char *value, const char *reset, const char *field,
                      ctr_error **err);
 
-/* linux.resources.rdma into rdma.max: the controller has the same file and syntax on v1 and v2.
- * Each device's line is journalled, so an update that fails later puts the old one back. */
-int cgroup_apply_rdma(struct cgroup_journal *journal, const char *dir,
-                      const struct spec_resources *res, ctr_error **err);
 /* Records the whole v1 device list of `dir` (devices.list), restored as deny-all + allows. */
 int cgroup_journal_devices(struct cgroup_journal *journal, const char *dir, ctr_error **err);
 
@@ -163,13 +189,10 @@ int cgroup_bpf_apply_devices(const char *dir, const struct spec_resources *res, 
 /* Emptying and removing, the v1 way (also v2's fallback where cgroup.kill is missing):
  * SIGKILL every process of `dir` and its sub-cgroups until none is left or `deadline`. */
 int cgroup_kill_all(const char *dir, const struct timespec *deadline, ctr_error **err);
-/* rmdir, retried with a backoff while the kernel still counts exiting tasks (EBUSY);
- * no retry when `deadline` is NULL. ENOENT counts as done. */
-int cgroup_remove_dir(const char *dir, const struct timespec *deadline, ctr_error **err);
-/* Removes the sub-cgroups of `dir` (made by the container inside its own), deepest first. */
-int cgroup_remove_children(const char *dir, const struct timespec *deadline, ctr_error **err);
-/* Removes the sub-cgroups of h->dir, then the levels of h->dir we created, leaf first; a parent
- * we made that another cgroup has moved into since stays. */
+/* Removes the sub-cgroups of h->dir (made by the container inside its own, deepest first), then
+ * the levels of h->dir we created, leaf first; a parent we made that another cgroup has moved into
+ * since stays. rmdir is retried with a backoff while the kernel still counts exiting tasks
+ * (EBUSY), except when `deadline` is NULL. */
 int cgroup_remove_created(struct cgroup_hierarchy *h, const struct timespec *deadline,
                           ctr_error **err);
 /* Sleeps *ms milliseconds and doubles it, up to 64 ms. */
@@ -177,12 +200,12 @@ void cgroup_backoff(unsigned *ms);
 
 /* ---- v2 backend (cgroup_v2.c) ---------------------------------------------------------------- */
 
-/* Enables `names` in cgroup.subtree_control of every ancestor of `path` (root included). */
+/* Enables `names` in cgroup.subtree_control of every ancestor of `path` (root included), and
+ * then at each level what else `available` (NULL: nothing) lists, where it can, so that stats, OOM
+ * events and later updates find their files, as runc and crun do: a controller of `available` a
+ * level refuses is left off. */
 int cgroup_v2_enable(const char *mount_point, const char *path, const char *const *names,
-                     size_t count, ctr_error **err);
-/* Enables what else `available` lists, where it can (so that stats, OOM events and later updates
- * find their files, as runc and crun do); a controller a level refuses is left off. */
-void cgroup_v2_enable_available(const char *mount_point, const char *path, const char *available);
+                     size_t count, const char *available, ctr_error **err);
 int cgroup_v2_apply(struct cgroup_journal *journal, const char *dir, enum cgroup_controller c,
                     const struct spec_resources *res, ctr_error **err);
 /* linux.resources.unified: each key is a file of `dir`. */
@@ -220,18 +243,9 @@ bool cgroup_valid_page_size(const char *size);
 /* rdma.max line of one linux.resources.rdma entry: "mlx4_0 hca_handle=2 hca_object=max". */
 int cgroup_rdma_line(const struct spec_rdma_limit *rdma, char *buf, size_t len, ctr_error **err);
 
-/* Hands a locally caught error `e` to the caller's *err (replacing what was there, as error_set
- * does), or drops it when the caller passed no err. Returns -1. */
-static inline int cgroup_pass_error(ctr_error **err, ctr_error *e)
+static inline void cgroup_freep(struct cgroup **cg)
 {
-    if (err == NULL) {
-        ctr_error_free(e);
-        return -1;
-    }
-    if (*err != e)
-        ctr_error_free(*err);
-    *err = e;
-    return -1;
+    cgroup_free(*cg);
 }
 
 static inline void cgroup_deadline_in(struct timespec *deadline, int ms)

@@ -31,42 +31,18 @@ struct pid_list {
     size_t count, cap;
 };
 
-/* cgroup.procs of `dir` and of every cgroup below it (the container may make its own). */
-static int collect(const char *dir, struct pid_list *list, ctr_error **err)
+static int add_pid(const char *cgroup_dir, pid_t pid, void *data, ctr_error **err)
 {
-    _cleanup_free_ char *procs = NULL;
-    ctr_error *e = NULL;
-    if (cgroup_read(dir, "cgroup.procs", &procs, &e) < 0) {
-        if (ctr_error_code(e) == ENOENT) { /* removed while we walked */
-            ctr_error_free(e);
-            return 0;
-        }
-        return cgroup_pass_error(err, e);
+    struct pid_list *list = data;
+    if (list->count == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 64;
+        pid_t *grown = realloc(list->pids, cap * sizeof(*grown));
+        if (grown == NULL)
+            return error_set(err, ENOMEM, "list the processes of %s", cgroup_dir);
+        list->pids = grown;
+        list->cap = cap;
     }
-    for (char *p = procs, *end; *p; p = end) {
-        long pid = strtol(p, &end, 10);
-        if (end == p)
-            break;
-        if (list->count == list->cap) {
-            size_t cap = list->cap ? list->cap * 2 : 64;
-            pid_t *grown = realloc(list->pids, cap * sizeof(*grown));
-            if (grown == NULL)
-                return error_set(err, ENOMEM, "list the processes of %s", dir);
-            list->pids = grown;
-            list->cap = cap;
-        }
-        list->pids[list->count++] = (pid_t)pid;
-    }
-    _cleanup_closedir_ DIR *d = opendir(dir);
-    for (struct dirent *de; d && (de = readdir(d)) != NULL;) {
-        if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        _cleanup_free_ char *sub = NULL;
-        if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0)
-            return error_set(err, ENOMEM, "list the processes of %s", dir);
-        if (collect(sub, list, err) < 0)
-            return -1;
-    }
+    list->pids[list->count++] = pid;
     return 0;
 }
 
@@ -82,7 +58,7 @@ int cgroup_pids(const struct cgroup *cgroup, pid_t **pids, size_t *count, ctr_er
     struct pid_list list = {0};
     if (h == NULL)
         return error_set(err, ENOENT, "cgroup %s has no hierarchy", cgroup->path);
-    if (collect(h->dir, &list, err) < 0) {
+    if (cgroup_walk_procs(h->dir, add_pid, &list, "list the processes of", err) < 0) {
         free(list.pids);
         return error_wrap(err, "list the processes of cgroup %s", cgroup->path);
     }
@@ -163,21 +139,17 @@ static int v2_freeze(const char *dir, bool frozen, ctr_error **err)
     return -1;
 }
 
-int cgroup_freeze(const struct cgroup *cgroup, bool frozen, ctr_error **err)
+/* cgroup_freeze() and cgroup_is_frozen() on the freezer `h` that freezer_of() found. */
+static int freeze_with(const struct cgroup *cg, const struct cgroup_hierarchy *h, bool frozen,
+                       ctr_error **err)
 {
-    const struct cgroup_hierarchy *h = freezer_of(cgroup, err);
-    if (h == NULL)
-        return -1;
     if ((h->v2 ? v2_freeze(h->dir, frozen, err) : v1_freeze(h->dir, frozen, err)) < 0)
-        return error_wrap(err, "%s cgroup %s", frozen ? "freeze" : "thaw", cgroup->path);
+        return error_wrap(err, "%s cgroup %s", frozen ? "freeze" : "thaw", cg->path);
     return 0;
 }
 
-int cgroup_is_frozen(const struct cgroup *cgroup, bool *frozen, ctr_error **err)
+static int is_frozen_with(const struct cgroup_hierarchy *h, bool *frozen, ctr_error **err)
 {
-    const struct cgroup_hierarchy *h = freezer_of(cgroup, err);
-    if (h == NULL)
-        return -1;
     _cleanup_free_ char *state = NULL;
     if (!h->v2) {
         if (v1_state(h->dir, &state, err) < 0)
@@ -190,6 +162,18 @@ int cgroup_is_frozen(const struct cgroup *cgroup, bool *frozen, ctr_error **err)
         return -1;
     *frozen = value == 1;
     return 0;
+}
+
+int cgroup_freeze(const struct cgroup *cgroup, bool frozen, ctr_error **err)
+{
+    const struct cgroup_hierarchy *h = freezer_of(cgroup, err);
+    return h ? freeze_with(cgroup, h, frozen, err) : -1;
+}
+
+int cgroup_is_frozen(const struct cgroup *cgroup, bool *frozen, ctr_error **err)
+{
+    const struct cgroup_hierarchy *h = freezer_of(cgroup, err);
+    return h ? is_frozen_with(h, frozen, err) : -1;
 }
 
 /* ---- signals --------------------------------------------------------------------------------- */
@@ -210,9 +194,10 @@ static int signal_listed(const struct cgroup *cg, int sig, ctr_error **err)
 int cgroup_signal_all(const struct cgroup *cgroup, int sig, ctr_error **err)
 {
     const struct cgroup_hierarchy *v2 = cgroup_find_v2(cgroup);
+    const struct cgroup_hierarchy *freezer = freezer_of(cgroup, NULL);
     bool frozen = false;
-    bool have_freezer = freezer_of(cgroup, NULL) != NULL &&
-                        cgroup_is_frozen(cgroup, &frozen, NULL) == 0;
+    if (freezer != NULL && is_frozen_with(freezer, &frozen, NULL) < 0)
+        freezer = NULL;
     /* SIGKILL on v2 (and the v2 tree of a hybrid host, which holds every process too): one
      * write kills the whole subtree, forks racing it included. */
     if (sig == SIGKILL && v2 != NULL && cgroup_has_file(v2->dir, "cgroup.kill")) {
@@ -221,17 +206,17 @@ int cgroup_signal_all(const struct cgroup *cgroup, int sig, ctr_error **err)
     } else {
         /* Frozen, no process can fork a child past the list. A freezer that fails to freeze
          * is no reason not to signal: only a fork racing the list would escape. */
-        bool froze = have_freezer && !frozen && cgroup_freeze(cgroup, true, NULL) == 0;
+        bool froze = freezer && !frozen && freeze_with(cgroup, freezer, true, NULL) == 0;
         int r = signal_listed(cgroup, sig, err);
-        if (froze && sig != SIGKILL && cgroup_freeze(cgroup, false, r < 0 ? NULL : err) < 0)
+        if (froze && sig != SIGKILL && freeze_with(cgroup, freezer, false, r < 0 ? NULL : err) < 0)
             r = -1;
         if (r < 0)
             return -1;
         frozen = frozen || froze;
     }
     /* A frozen v1 task dies of SIGKILL only once thawed: a paused container killed is thawed. */
-    if (sig == SIGKILL && have_freezer && frozen)
-        return cgroup_freeze(cgroup, false, err);
+    if (sig == SIGKILL && freezer && frozen)
+        return freeze_with(cgroup, freezer, false, err);
     return 0;
 }
 

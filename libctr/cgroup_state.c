@@ -78,11 +78,6 @@ static int hierarchy_from_json(json_t *json, const char *path, struct cgroup_hie
     return 0;
 }
 
-static void cgroup_freep(struct cgroup **cg)
-{
-    cgroup_free(*cg);
-}
-
 int cgroup_from_json(json_t *json, struct cgroup **out, ctr_error **err)
 {
     static const char *const where = "cgroup";

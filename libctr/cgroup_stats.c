@@ -26,16 +26,29 @@ static void put(json_t *object, const char *key, uint64_t value)
     json_object_set_new(object, key, number(value));
 }
 
-/* A counter that a kernel may not have (newer or older files): 0 when missing. */
+/* Files that a kernel may not have (newer or older ones) read as nothing: *text NULL, or 0. */
+static int optional_read(const char *dir, const char *file, char **text, ctr_error **err)
+{
+    ctr_error *e = NULL;
+    *text = NULL;
+    if (cgroup_read(dir, file, text, &e) == 0)
+        return 0;
+    if (ctr_error_code(e) != ENOENT)
+        return error_pass(err, e);
+    ctr_error_free(e);
+    return 0;
+}
+
 static int optional_u64(const char *dir, const char *file, uint64_t *value, ctr_error **err)
 {
     ctr_error *e = NULL;
     *value = 0;
-    if (!cgroup_has_file(dir, file))
-        return 0;
     if (cgroup_read_u64(dir, file, value, &e) == 0)
         return 0;
-    return cgroup_pass_error(err, e);
+    if (ctr_error_code(e) != ENOENT)
+        return error_pass(err, e);
+    ctr_error_free(e);
+    return 0;
 }
 
 static int optional_keyed(const char *dir, const char *file, const char *key, uint64_t *value,
@@ -43,27 +56,23 @@ static int optional_keyed(const char *dir, const char *file, const char *key, ui
 {
     _cleanup_free_ char *text = NULL;
     *value = 0;
-    if (!cgroup_has_file(dir, file))
-        return 0;
-    if (cgroup_read(dir, file, &text, err) < 0)
+    if (optional_read(dir, file, &text, err) < 0)
         return -1;
-    cgroup_parse_keyed(text, key, value);
+    if (text != NULL)
+        cgroup_parse_keyed(text, key, value);
     return 0;
 }
 
 /* The hierarchy serving a controller: its v1 hierarchy, else the v2 cgroup when the controller
- * is enabled there (listed in its cgroup.controllers). */
-static const struct cgroup_hierarchy *served_by(const struct cgroup *cg, const char *v1,
+ * is enabled there (listed in `v2_controllers`, its cgroup.controllers). */
+static const struct cgroup_hierarchy *served_by(const struct cgroup *cg,
+                                                const char *v2_controllers, const char *v1,
                                                 const char *v2)
 {
     const struct cgroup_hierarchy *h = cgroup_find_v1(cg, v1);
     if (h != NULL || (h = cgroup_find_v2(cg)) == NULL)
         return h;
-    _cleanup_free_ char *controllers = NULL;
-    if (cgroup_read(h->dir, "cgroup.controllers", &controllers, NULL) < 0 ||
-        !cgroup_list_has(controllers, v2))
-        return NULL;
-    return h;
+    return cgroup_list_has(v2_controllers, v2) ? h : NULL;
 }
 
 /* "1 2 3" -> [1, 2, 3]. */
@@ -83,6 +92,21 @@ static json_t *number_list(const char *text)
 
 /* ---- cpu ------------------------------------------------------------------------------------- */
 
+/* cpu.stat's throttling lines (none: zeros); the time is `time_key` in units of `time_ns`. */
+static void put_throttling(json_t *throttling, const char *cpu_stat, const char *time_key,
+                           uint64_t time_ns)
+{
+    uint64_t periods = 0, throttled = 0, time = 0;
+    if (cpu_stat != NULL) {
+        cgroup_parse_keyed(cpu_stat, "nr_periods", &periods);
+        cgroup_parse_keyed(cpu_stat, "nr_throttled", &throttled);
+        cgroup_parse_keyed(cpu_stat, time_key, &time);
+    }
+    put(throttling, "periods", periods);
+    put(throttling, "throttledPeriods", throttled);
+    put(throttling, "throttledTime", time * time_ns);
+}
+
 static int cpu_v1(const char *acct, const char *cpu, json_t *usage, json_t *throttling,
                   ctr_error **err)
 {
@@ -96,7 +120,7 @@ static int cpu_v1(const char *acct, const char *cpu, json_t *usage, json_t *thro
                                                {"cpuacct.usage_percpu_user", "percpu_user"}};
         for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
             _cleanup_free_ char *text = NULL;
-            if (cgroup_has_file(acct, lists[i][0]) && cgroup_read(acct, lists[i][0], &text, err) < 0)
+            if (optional_read(acct, lists[i][0], &text, err) < 0)
                 return -1;
             if (text != NULL)
                 json_object_set_new(usage, lists[i][1], number_list(text));
@@ -118,14 +142,10 @@ static int cpu_v1(const char *acct, const char *cpu, json_t *usage, json_t *thro
         put(usage, "user", user);
     }
     if (cpu != NULL) {
-        uint64_t periods, throttled, time;
-        if (optional_keyed(cpu, "cpu.stat", "nr_periods", &periods, err) < 0 ||
-            optional_keyed(cpu, "cpu.stat", "nr_throttled", &throttled, err) < 0 ||
-            optional_keyed(cpu, "cpu.stat", "throttled_time", &time, err) < 0)
+        _cleanup_free_ char *text = NULL;
+        if (optional_read(cpu, "cpu.stat", &text, err) < 0)
             return -1;
-        put(throttling, "periods", periods);
-        put(throttling, "throttledPeriods", throttled);
-        put(throttling, "throttledTime", time);
+        put_throttling(throttling, text, "throttled_time", 1);
     }
     return 0;
 }
@@ -143,13 +163,7 @@ static int cpu_v2(const char *dir, json_t *usage, json_t *throttling, ctr_error 
         cgroup_parse_keyed(text, usec[i][0], &v);
         put(usage, usec[i][1], v * NSEC_PER_USEC);
     }
-    uint64_t periods = 0, throttled = 0, time = 0;
-    cgroup_parse_keyed(text, "nr_periods", &periods);
-    cgroup_parse_keyed(text, "nr_throttled", &throttled);
-    cgroup_parse_keyed(text, "throttled_usec", &time);
-    put(throttling, "periods", periods);
-    put(throttling, "throttledPeriods", throttled);
-    put(throttling, "throttledTime", time * NSEC_PER_USEC);
+    put_throttling(throttling, text, "throttled_usec", NSEC_PER_USEC);
     return 0;
 }
 
@@ -239,9 +253,10 @@ static int memory_v2(const char *dir, json_t *memory, ctr_error **err)
     return 0;
 }
 
-static int stats_memory(const struct cgroup *cg, json_t *root, ctr_error **err)
+static int stats_memory(const struct cgroup *cg, const char *v2_controllers, json_t *root,
+                        ctr_error **err)
 {
-    const struct cgroup_hierarchy *h = served_by(cg, "memory", "memory");
+    const struct cgroup_hierarchy *h = served_by(cg, v2_controllers, "memory", "memory");
     if (h == NULL)
         return 0;
     json_t *memory = json_object(), *raw = json_object();
@@ -268,9 +283,10 @@ static int stats_memory(const struct cgroup *cg, json_t *root, ctr_error **err)
 
 /* ---- pids, blkio, hugetlb -------------------------------------------------------------------- */
 
-static int stats_pids(const struct cgroup *cg, json_t *root, ctr_error **err)
+static int stats_pids(const struct cgroup *cg, const char *v2_controllers, json_t *root,
+                      ctr_error **err)
 {
-    const struct cgroup_hierarchy *h = served_by(cg, "pids", "pids");
+    const struct cgroup_hierarchy *h = served_by(cg, v2_controllers, "pids", "pids");
     uint64_t current, limit;
     if (h == NULL)
         return 0;
@@ -292,12 +308,14 @@ static void blkio_entry(json_t *list, const char *device, const char *op, uint64
                                           (int)minor, "op", op, "value", number(value)));
 }
 
-/* v1: lines "8:0 Read 4096" (and a "Total N" line, which names no device). */
+/* v1: lines "8:0 Read 4096" (and a "Total N" line, which names no device); no file: no list. */
 static int blkio_v1_list(const char *dir, const char *file, json_t **out, ctr_error **err)
 {
     _cleanup_free_ char *text = NULL;
-    if (cgroup_read(dir, file, &text, err) < 0)
+    if (optional_read(dir, file, &text, err) < 0)
         return -1;
+    if (text == NULL)
+        return 0;
     *out = json_array();
     char device[32], op[16];
     unsigned long long value;
@@ -323,7 +341,7 @@ static int blkio_v1(const char *dir, json_t *blkio, ctr_error **err)
             char file[96];
             snprintf(file, sizeof(file), "%s%s", prefixes[p], lists[i][0]);
             json_t *list = NULL;
-            if (cgroup_has_file(dir, file) && blkio_v1_list(dir, file, &list, err) < 0)
+            if (blkio_v1_list(dir, file, &list, err) < 0)
                 return -1;
             if (list && (json_array_size(list) > 0 || p == ARRAY_SIZE(prefixes) - 1))
                 found = list;
@@ -363,9 +381,10 @@ static int blkio_v2(const char *dir, json_t *blkio, ctr_error **err)
     return 0;
 }
 
-static int stats_blkio(const struct cgroup *cg, json_t *root, ctr_error **err)
+static int stats_blkio(const struct cgroup *cg, const char *v2_controllers, json_t *root,
+                       ctr_error **err)
 {
-    const struct cgroup_hierarchy *h = served_by(cg, "blkio", "io");
+    const struct cgroup_hierarchy *h = served_by(cg, v2_controllers, "blkio", "io");
     if (h == NULL)
         return 0;
     json_t *blkio = json_object();
@@ -375,11 +394,14 @@ static int stats_blkio(const struct cgroup *cg, json_t *root, ctr_error **err)
 
 /* Each huge page size the kernel offers (/sys/kernel/mm/hugepages/hugepages-2048kB), named as
  * the cgroup files name it ("2MB"). */
-static int stats_hugetlb(const struct cgroup *cg, json_t *root, ctr_error **err)
+static int stats_hugetlb(const struct cgroup *cg, const char *v2_controllers, json_t *root,
+                         ctr_error **err)
 {
-    const struct cgroup_hierarchy *h = served_by(cg, "hugetlb", "hugetlb");
+    const struct cgroup_hierarchy *h = served_by(cg, v2_controllers, "hugetlb", "hugetlb");
+    if (h == NULL)
+        return 0;
     _cleanup_closedir_ DIR *d = opendir("/sys/kernel/mm/hugepages");
-    if (h == NULL || d == NULL)
+    if (d == NULL)
         return 0;
     json_t *hugetlb = json_object();
     json_object_set_new(root, "hugetlb", hugetlb);
@@ -417,9 +439,15 @@ int cgroup_stats(const struct cgroup *cgroup, json_t **stats, ctr_error **err)
     json_t *root = json_object();
     if (root == NULL)
         return error_set(err, ENOMEM, "stats of cgroup %s", cgroup->path);
-    if (stats_cpu(cgroup, root, err) < 0 || stats_memory(cgroup, root, err) < 0 ||
-        stats_pids(cgroup, root, err) < 0 || stats_blkio(cgroup, root, err) < 0 ||
-        stats_hugetlb(cgroup, root, err) < 0) {
+    /* Read once for every controller the v2 tree may serve; unreadable: it serves none. */
+    const struct cgroup_hierarchy *v2 = cgroup_find_v2(cgroup);
+    _cleanup_free_ char *v2_controllers = NULL;
+    if (v2 != NULL)
+        cgroup_read(v2->dir, "cgroup.controllers", &v2_controllers, NULL);
+    if (stats_cpu(cgroup, root, err) < 0 || stats_memory(cgroup, v2_controllers, root, err) < 0 ||
+        stats_pids(cgroup, v2_controllers, root, err) < 0 ||
+        stats_blkio(cgroup, v2_controllers, root, err) < 0 ||
+        stats_hugetlb(cgroup, v2_controllers, root, err) < 0) {
         json_decref(root);
         return error_wrap(err, "stats of cgroup %s", cgroup->path);
     }

@@ -60,14 +60,8 @@ static int record(struct cgroup_journal *journal, const char *dir, const char *f
 /* The line of `content` that starts with `key` and a blank, or NULL; malloc'd. */
 static char *line_of(const char *content, const char *key)
 {
-    size_t n = strlen(key);
-    for (const char *line = content; line != NULL;) {
-        if (strncmp(line, key, n) == 0 && line[n] == ' ')
-            return strndup(line, strcspn(line, "\n"));
-        line = strchr(line, '\n');
-        line = line ? line + 1 : NULL;
-    }
-    return NULL;
+    const char *line = cgroup_find_line(content, key);
+    return line ? strndup(line, strcspn(line, "\n")) : NULL;
 }
 
 /* What a file reads is mostly what it takes back; where not, the part it takes. */
@@ -99,7 +93,7 @@ static int read_old(const char *dir, const char *file, char **content, ctr_error
         ctr_error_free(e);
         return 0;
     }
-    cgroup_pass_error(err, e);
+    error_pass(err, e);
     return error_wrap(err, "update: read the current value");
 }
 
@@ -177,7 +171,7 @@ static int undo(struct cgroup_journal *journal, ctr_error **err)
                         : cgroup_write(e->dir, e->file, e->value, NULL, &failed)) == 0)
             continue;
         if (ret == 0)
-            cgroup_pass_error(err, failed);
+            error_pass(err, failed);
         else
             ctr_error_free(failed);
         ret = -1;
@@ -214,7 +208,7 @@ static int apply_all(const struct cgroup *cg, const struct spec_resources *res,
 {
     if (plan->enable_count > 0 &&
         cgroup_v2_enable(plan->v2->mount_point, cg->path, (const char *const *)plan->enable,
-                         plan->enable_count, err) < 0)
+                         plan->enable_count, NULL, err) < 0)
         return -1;
     if (check_memory_usage(plan, &res->memory, err) < 0)
         return -1;
@@ -256,19 +250,4 @@ int cgroup_update(const struct cgroup *cgroup, const struct spec_resources *reso
     }
     journal_free(&journal);
     return ret < 0 ? error_wrap(err, "update cgroup %s", cgroup->path) : 0;
-}
-
-int cgroup_apply_rdma(struct cgroup_journal *journal, const char *dir,
-                      const struct spec_resources *res, ctr_error **err)
-{
-    char field[FIELD_MAX], line[160], reset[160];
-    for (size_t i = 0; i < res->rdma_count; i++) {
-        snprintf(field, sizeof(field), "linux.resources.rdma[%zu]", i);
-        snprintf(reset, sizeof(reset), "%s hca_handle=max hca_object=max", res->rdma[i].device);
-        if (cgroup_rdma_line(&res->rdma[i], line, sizeof(line), err) < 0 ||
-            cgroup_set_keyed(journal, dir, "rdma.max", res->rdma[i].device, line, reset, field,
-                             err) < 0)
-            return -1;
-    }
-    return 0;
 }

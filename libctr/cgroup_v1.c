@@ -161,7 +161,7 @@ static int v1_cpu(struct cgroup_journal *journal, const char *dir, const struct 
          * the new quota is in, the same period fits. */
         if (cgroup_set(journal, dir, "cpu.cfs_period_us", period, "linux.resources.cpu.period", &e) < 0) {
             if (ctr_error_code(e) != EINVAL || !has_quota)
-                return cgroup_pass_error(err, e);
+                return error_pass(err, e);
             ctr_error_free(e);
             if (cgroup_set(journal, dir, "cpu.cfs_quota_us", quota, "linux.resources.cpu.quota", err) <
                     0 ||
@@ -214,6 +214,9 @@ static int v1_cpuset(struct cgroup_journal *journal, const char *dir, const stru
 int cgroup_v1_cpuset_fill(const char *mount_point, const char *path, ctr_error **err)
 {
     static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+    /* What the parent level holds, once known: the level above was read on the way down. */
+    _cleanup_free_ char *cpus = NULL, *mems = NULL;
+    char **inherited[] = {&cpus, &mems};
     _cleanup_free_ char *parent = strdup(mount_point);
     if (parent == NULL)
         return error_set(err, ENOMEM, "cpuset");
@@ -224,16 +227,20 @@ int cgroup_v1_cpuset_fill(const char *mount_point, const char *path, ctr_error *
         if (asprintf(&child, "%s%.*s", parent, (int)len, p) < 0)
             return error_set(err, ENOMEM, "cpuset");
         for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-            _cleanup_free_ char *mine = NULL, *theirs = NULL;
+            char **value = inherited[i];
+            _cleanup_free_ char *mine = NULL;
             if (cgroup_read(child, files[i], &mine, err) < 0)
                 return -1;
-            if (mine[strspn(mine, " \n")] != '\0')
-                continue;
-            if (cgroup_read(parent, files[i], &theirs, err) < 0)
-                return -1;
-            theirs[strcspn(theirs, "\n")] = '\0';
-            if (cgroup_write(child, files[i], theirs, NULL, err) < 0)
-                return -1;
+            if (mine[strspn(mine, " \n")] == '\0') {
+                if (*value == NULL && cgroup_read(parent, files[i], value, err) < 0)
+                    return -1;
+                (*value)[strcspn(*value, "\n")] = '\0';
+                if (cgroup_write(child, files[i], *value, NULL, err) < 0)
+                    return -1;
+            } else {
+                free(*value);
+                *value = steal_pointer(&mine);
+            }
         }
         free(parent);
         parent = steal_pointer(&child);
@@ -319,28 +326,7 @@ static int v1_blkio(struct cgroup_journal *journal, const char *dir, const struc
                : 0;
 }
 
-/* ---- hugetlb, network, rdma ------------------------------------------------------------------ */
-
-static int v1_hugetlb(struct cgroup_journal *journal, const char *dir, const struct spec_resources *res, ctr_error **err)
-{
-    char field[FIELD_MAX], file[64], text[24];
-    for (size_t i = 0; i < res->hugepage_limits_count; i++) {
-        const struct spec_hugepage_limit *l = &res->hugepage_limits[i];
-        snprintf(field, sizeof(field), "linux.resources.hugepageLimits[%zu]", i);
-        if (!cgroup_valid_page_size(l->page_size))
-            return error_set(err, EINVAL, "%s: invalid pageSize `%s`", field,
-                             l->page_size ? l->page_size : "");
-        snprintf(file, sizeof(file), "hugetlb.%s.limit_in_bytes", l->page_size);
-        fmt_u64(text, l->limit);
-        if (cgroup_set(journal, dir, file, text, field, err) < 0)
-            return -1;
-        /* The reservation limit (5.7+) too, or mmap could reserve past the limit (see v2). */
-        snprintf(file, sizeof(file), "hugetlb.%s.rsvd.limit_in_bytes", l->page_size);
-        if (cgroup_has_file(dir, file) && cgroup_set(journal, dir, file, text, field, err) < 0)
-            return -1;
-    }
-    return 0;
-}
+/* ---- network --------------------------------------------------------------------------------- */
 
 static int v1_net_prio(struct cgroup_journal *journal, const char *dir, const struct spec_resources *res, ctr_error **err)
 {
@@ -381,7 +367,7 @@ int cgroup_v1_apply(struct cgroup_journal *journal, const char *dir, enum cgroup
     case CGROUP_CTRL_BLKIO:
         return v1_blkio(journal, dir, &res->block_io, err);
     case CGROUP_CTRL_HUGETLB:
-        return v1_hugetlb(journal, dir, res, err);
+        return cgroup_apply_hugetlb(journal, dir, res, "limit_in_bytes", err);
     case CGROUP_CTRL_NET_CLS:
         fmt_u64(text, res->net_class_id.value);
         return cgroup_set(journal, dir, "net_cls.classid", text, "linux.resources.network.classID", err);
@@ -405,33 +391,13 @@ void cgroup_backoff(unsigned *ms)
         *ms *= 2;
 }
 
-/* SIGKILLs every process of `dir` and its sub-cgroups; counts them in *found. */
-static int kill_tree(const char *dir, size_t *found, ctr_error **err)
+/* Counts in *found the processes it could send SIGKILL. */
+static int kill_one(const char *cgroup_dir, pid_t pid, void *found, ctr_error **err)
 {
-    _cleanup_free_ char *procs = NULL;
-    ctr_error *e = NULL;
-    if (cgroup_read(dir, "cgroup.procs", &procs, &e) < 0) {
-        int code = ctr_error_code(e);
-        ctr_error_free(e);
-        return code == ENOENT ? 0 : error_set(err, code, "read %s/cgroup.procs", dir);
-    }
-    for (char *p = procs, *end; *p; p = end) {
-        long pid = strtol(p, &end, 10);
-        if (end == p)
-            break;
-        if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
-            (*found)++;
-    }
-    _cleanup_closedir_ DIR *d = opendir(dir);
-    for (struct dirent *de; d && (de = readdir(d)) != NULL;) {
-        if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        _cleanup_free_ char *sub = NULL;
-        if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0)
-            return error_set(err, ENOMEM, "kill the processes of %s", dir);
-        if (kill_tree(sub, found, err) < 0)
-            return -1;
-    }
+    (void)cgroup_dir;
+    (void)err;
+    if (pid > 0 && kill(pid, SIGKILL) == 0)
+        (*(size_t *)found)++;
     return 0;
 }
 
@@ -440,7 +406,7 @@ int cgroup_kill_all(const char *dir, const struct timespec *deadline, ctr_error 
     /* Re-read after each round: a process may have forked between the read and the kill. */
     for (unsigned ms = 1;; cgroup_backoff(&ms)) {
         size_t found = 0;
-        if (kill_tree(dir, &found, err) < 0)
+        if (cgroup_walk_procs(dir, kill_one, &found, "kill the processes of", err) < 0)
             return -1;
         if (found == 0)
             return 0;
@@ -450,7 +416,9 @@ int cgroup_kill_all(const char *dir, const struct timespec *deadline, ctr_error 
     }
 }
 
-int cgroup_remove_dir(const char *dir, const struct timespec *deadline, ctr_error **err)
+/* rmdir, retried with a backoff while the kernel still counts exiting tasks (EBUSY); no retry
+ * when `deadline` is NULL. ENOENT counts as done. */
+static int remove_dir(const char *dir, const struct timespec *deadline, ctr_error **err)
 {
     for (unsigned ms = 1;; cgroup_backoff(&ms)) {
         if (rmdir(dir) == 0 || errno == ENOENT)
@@ -460,20 +428,12 @@ int cgroup_remove_dir(const char *dir, const struct timespec *deadline, ctr_erro
     }
 }
 
-int cgroup_remove_children(const char *dir, const struct timespec *deadline, ctr_error **err)
+/* Removes the cgroup `dir` and, first, every cgroup below it. */
+static int remove_tree(const char *dir, const void *deadline, ctr_error **err)
 {
-    _cleanup_closedir_ DIR *d = opendir(dir);
-    for (struct dirent *de; d && (de = readdir(d)) != NULL;) {
-        if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        _cleanup_free_ char *sub = NULL;
-        if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0)
-            return error_set(err, ENOMEM, "remove cgroup %s", dir);
-        if (cgroup_remove_children(sub, deadline, err) < 0 ||
-            cgroup_remove_dir(sub, deadline, err) < 0)
-            return -1;
-    }
-    return 0;
+    if (cgroup_each_child(dir, remove_tree, deadline, "remove cgroup", err) < 0)
+        return -1;
+    return remove_dir(dir, deadline, err);
 }
 
 int cgroup_remove_created(struct cgroup_hierarchy *h, const struct timespec *deadline,
@@ -481,14 +441,15 @@ int cgroup_remove_created(struct cgroup_hierarchy *h, const struct timespec *dea
 {
     if (h->created_levels == 0 || h->dir == NULL)
         return 0;
-    if (cgroup_remove_children(h->dir, deadline, err) < 0)
+    /* Sub-cgroups the container made inside its own, deepest first. */
+    if (cgroup_each_child(h->dir, remove_tree, deadline, "remove cgroup", err) < 0)
         return -1;
     _cleanup_free_ char *dir = strdup(h->dir);
     if (dir == NULL)
         return error_set(err, ENOMEM, "remove cgroup %s", h->dir);
     for (unsigned level = 0; level < h->created_levels; level++) {
         if (level == 0) {
-            if (cgroup_remove_dir(dir, deadline, err) < 0)
+            if (remove_dir(dir, deadline, err) < 0)
                 return -1;
         } else if (rmdir(dir) < 0) {
             /* A parent we made may hold another container's cgroup by now: it stays. */

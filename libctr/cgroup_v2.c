@@ -14,8 +14,33 @@
 #include <sys/inotify.h>
 
 
+static bool named(const char *const *names, size_t count, const char *name)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* One at a time, errors ignored: a write naming several fails whole when the kernel refuses one. */
+static void enable_available(const char *dir, const char *current, const char *const *names,
+                             size_t count, const char *available)
+{
+    for (const char *a = available; a && *a;) {
+        a += strspn(a, " \n");
+        size_t len = strcspn(a, " \n");
+        char add[65]; /* "+<name>" */
+        if (len > 0 && len < sizeof(add) - 1) {
+            snprintf(add, sizeof(add), "+%.*s", (int)len, a);
+            if (!cgroup_list_has(current, add + 1) && !named(names, count, add + 1))
+                cgroup_write(dir, "cgroup.subtree_control", add, NULL, NULL);
+        }
+        a += len;
+    }
+}
+
 int cgroup_v2_enable(const char *mount_point, const char *path, const char *const *names,
-                     size_t count, ctr_error **err)
+                     size_t count, const char *available, ctr_error **err)
 {
     _cleanup_free_ char *dir = strdup(mount_point);
     if (dir == NULL)
@@ -24,8 +49,13 @@ int cgroup_v2_enable(const char *mount_point, const char *path, const char *cons
      * enabled where the parent enabled it, hence top-down. */
     for (const char *p = path;;) {
         _cleanup_free_ char *current = NULL;
-        if (cgroup_read(dir, "cgroup.subtree_control", &current, err) < 0)
-            return -1;
+        ctr_error *e = NULL;
+        if (cgroup_read(dir, "cgroup.subtree_control", &current, &e) < 0) {
+            if (count > 0)
+                return error_pass(err, e);
+            ctr_error_free(e); /* only `available` asked for: where it can */
+            return 0;
+        }
         char add[256] = "";
         for (size_t i = 0; i < count; i++) {
             if (cgroup_list_has(current, names[i]))
@@ -35,6 +65,7 @@ int cgroup_v2_enable(const char *mount_point, const char *path, const char *cons
         }
         if (add[0] != '\0' && cgroup_write(dir, "cgroup.subtree_control", add, NULL, err) < 0)
             return error_wrap(err, "enable cgroup v2 controllers");
+        enable_available(dir, current, names, count, available);
         const char *next = strchr(p + 1, '/');
         if (next == NULL)
             return 0;
@@ -47,49 +78,12 @@ int cgroup_v2_enable(const char *mount_point, const char *path, const char *cons
     }
 }
 
-void cgroup_v2_enable_available(const char *mount_point, const char *path, const char *available)
-{
-    _cleanup_free_ char *dir = strdup(mount_point);
-    for (const char *p = path; dir != NULL;) {
-        _cleanup_free_ char *current = NULL;
-        if (cgroup_read(dir, "cgroup.subtree_control", &current, NULL) < 0)
-            return;
-        /* One at a time: a write naming several fails whole when the kernel refuses one. */
-        for (const char *a = available; a && *a;) {
-            a += strspn(a, " \n");
-            size_t len = strcspn(a, " \n");
-            char name[64];
-            if (len > 0 && len < sizeof(name)) {
-                snprintf(name, sizeof(name), "%.*s", (int)len, a);
-                char add[66];
-                snprintf(add, sizeof(add), "+%s", name);
-                if (!cgroup_list_has(current, name))
-                    cgroup_write(dir, "cgroup.subtree_control", add, NULL, NULL);
-            }
-            a += len;
-        }
-        const char *next = strchr(p + 1, '/');
-        if (next == NULL)
-            return;
-        char *longer = NULL;
-        if (asprintf(&longer, "%s%.*s", dir, (int)(next - p), p) < 0)
-            return;
-        free(dir);
-        dir = longer;
-        p = next;
-    }
-}
-
-/* linux.resources.unified is applied last and wins over the typed fields, as in runc and crun;
- * skipping the typed value keeps every file written once. */
+/* cgroup_set() of a typed field, unless linux.resources.unified sets the same file. */
 static int v2_write(struct cgroup_journal *journal, const char *dir,
                     const struct spec_resources *res, const char *file, const char *value,
                     const char *field, ctr_error **err)
 {
-    for (size_t i = 0; i < res->unified_count; i++)
-        if (strcmp(res->unified[i].key, file) == 0)
-            return 0;
-    return cgroup_set(journal, dir, file, value, field, err);
+    return cgroup_unified_sets(res, file) ? 0 : cgroup_set(journal, dir, file, value, field, err);
 }
 
 static int v2_memory(struct cgroup_journal *journal, const char *dir, const struct spec_resources *res, ctr_error **err)
@@ -278,30 +272,7 @@ static int v2_io(struct cgroup_journal *journal, const char *dir, const struct s
     return v2_io_max(journal, dir, res, err);
 }
 
-/* ---- hugetlb, rdma, unified ------------------------------------------------------------------ */
-
-static int v2_hugetlb(struct cgroup_journal *journal, const char *dir, const struct spec_resources *res, ctr_error **err)
-{
-    char field[FIELD_MAX], file[64], text[24];
-    for (size_t i = 0; i < res->hugepage_limits_count; i++) {
-        const struct spec_hugepage_limit *l = &res->hugepage_limits[i];
-        snprintf(field, sizeof(field), "linux.resources.hugepageLimits[%zu]", i);
-        if (!cgroup_valid_page_size(l->page_size))
-            return error_set(err, EINVAL, "%s: invalid pageSize `%s`", field,
-                             l->page_size ? l->page_size : "");
-        snprintf(file, sizeof(file), "hugetlb.%s.max", l->page_size);
-        snprintf(text, sizeof(text), "%" PRIu64, l->limit);
-        if (v2_write(journal, dir, res, file, text, field, err) < 0)
-            return -1;
-        /* Since 5.7 reservations (mmap without faulting the pages in yet) have a limit of their
-         * own: without the same value there, a process could reserve past the limit and be
-         * killed by SIGBUS at fault time instead of failing mmap. */
-        snprintf(file, sizeof(file), "hugetlb.%s.rsvd.max", l->page_size);
-        if (cgroup_has_file(dir, file) && v2_write(journal, dir, res, file, text, field, err) < 0)
-            return -1;
-    }
-    return 0;
-}
+/* ---- dispatch, unified ----------------------------------------------------------------------- */
 
 int cgroup_v2_apply(struct cgroup_journal *journal, const char *dir, enum cgroup_controller c,
                     const struct spec_resources *res, ctr_error **err)
@@ -320,7 +291,7 @@ int cgroup_v2_apply(struct cgroup_journal *journal, const char *dir, enum cgroup
     case CGROUP_CTRL_BLKIO:
         return v2_io(journal, dir, res, err);
     case CGROUP_CTRL_HUGETLB:
-        return v2_hugetlb(journal, dir, res, err);
+        return cgroup_apply_hugetlb(journal, dir, res, "max", err);
     case CGROUP_CTRL_RDMA:
         return cgroup_apply_rdma(journal, dir, res, err);
     case CGROUP_CTRL_DEVICES:
@@ -351,14 +322,8 @@ int cgroup_v2_apply_unified(struct cgroup_journal *journal, const char *dir,
 /* Whether `events` has the line "<key> <value>". */
 static bool event_is(const char *events, const char *key, char value)
 {
-    size_t n = strlen(key);
-    for (const char *line = events; line != NULL;) {
-        if (strncmp(line, key, n) == 0 && line[n] == ' ')
-            return line[n + 1] == value;
-        line = strchr(line, '\n');
-        line = line ? line + 1 : NULL;
-    }
-    return false;
+    const char *line = cgroup_find_line(events, key);
+    return line != NULL && line[strlen(key) + 1] == value;
 }
 
 int cgroup_v2_wait_event(const char *dir, const char *key, char value, bool gone_ok,
@@ -407,7 +372,7 @@ int cgroup_v2_wait_empty(const char *dir, const struct timespec *deadline, ctr_e
     if (cgroup_v2_wait_event(dir, "populated", '0', true, deadline, &e) == 0)
         return 0;
     if (ctr_error_code(e) != ETIMEDOUT)
-        return cgroup_pass_error(err, e);
+        return error_pass(err, e);
     ctr_error_free(e);
     return error_set(err, EBUSY, "processes are still in %s after %d ms", dir,
                      CGROUP_DESTROY_TIMEOUT_MS);

@@ -123,15 +123,11 @@ static int bind_host_node(const struct sys_ops *sys, int dirfd, const char *name
     return mount_bind(sys, mount_fd_path(source, host), target, 0, label, err);
 }
 
-static int make_node(const struct rootfs_context *ctx, int rootfd, const struct node *n,
-                     ctr_error **err)
+/* Makes `n` as the entry `name` of the directory `dirfd` (where n->path resolved). */
+static int make_node(const struct rootfs_context *ctx, int dirfd, const char *name,
+                     const struct node *n, ctr_error **err)
 {
     const struct sys_ops *sys = ctx->sys;
-    _cleanup_free_ char *name = NULL;
-    _cleanup_close_ int dirfd = paths_create_parent(sys, rootfd, n->path, &name, err);
-    if (dirfd < 0)
-        return -1;
-
     struct stat st;
     bool present = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
     if (present && (st.st_mode & S_IFMT) == n->type && (n->type == S_IFIFO || st.st_rdev == n->rdev)) {
@@ -167,7 +163,9 @@ static int make_node(const struct rootfs_context *ctx, int rootfd, const struct 
     return 0;
 }
 
-static int make_devices(const struct rootfs_context *ctx, int rootfd, ctr_error **err)
+/* `devfd`: the container's /dev, where the default devices go; a configured one goes wherever its
+ * path resolves in the root. */
+static int make_devices(const struct rootfs_context *ctx, int rootfd, int devfd, ctr_error **err)
 {
     const struct spec_linux *lx = &ctx->spec->linux_;
     for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
@@ -180,11 +178,13 @@ static int make_devices(const struct rootfs_context *ctx, int rootfd, ctr_error 
             .rdev = makedev(default_devices[i].major, default_devices[i].minor),
             .mode = 0666,
         };
-        if (make_node(ctx, rootfd, &n, err) < 0)
+        if (make_node(ctx, devfd, strrchr(n.path, '/') + 1, &n, err) < 0)
             return -1;
     }
     for (size_t i = 0; i < lx->devices_count; i++) {
         const struct spec_device *d = &lx->devices[i];
+        if (d->path == NULL)
+            return error_set(err, EINVAL, "linux.devices[%zu]: no path", i);
         struct node n = {
             .path = d->path,
             .type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR,
@@ -196,9 +196,10 @@ static int make_devices(const struct rootfs_context *ctx, int rootfd, ctr_error 
             .gid = (gid_t)d->gid.value,
             .configured = true,
         };
-        if (d->path == NULL || make_node(ctx, rootfd, &n, err) < 0)
-            return d->path ? error_wrap(err, "linux.devices[%zu]", i)
-                           : error_set(err, EINVAL, "linux.devices[%zu]: no path", i);
+        _cleanup_free_ char *name = NULL;
+        _cleanup_close_ int dirfd = paths_create_parent(ctx->sys, rootfd, d->path, &name, err);
+        if (dirfd < 0 || make_node(ctx, dirfd, name, &n, err) < 0)
+            return error_wrap(err, "linux.devices[%zu]", i);
     }
     return 0;
 }
@@ -240,7 +241,7 @@ static int make_links(const struct rootfs_context *ctx, int devfd, ctr_error **e
 
 /* The terminal is bound from our own fd of it, never from a path in the container's /dev/pts
  * (CVE-2025-52565: that path can be a symlink the image controls). */
-static int bind_console(const struct rootfs_context *ctx, int rootfd, ctr_error **err)
+static int bind_console(const struct rootfs_context *ctx, int devfd, ctr_error **err)
 {
     const struct sys_ops *sys = ctx->sys;
     struct stat st;
@@ -248,9 +249,6 @@ static int bind_console(const struct rootfs_context *ctx, int rootfd, ctr_error 
         return error_set(err, errno, "/dev/console: the console fd");
     if (!S_ISCHR(st.st_mode))
         return error_set(err, ENOTTY, "/dev/console: the console fd is not a terminal");
-    _cleanup_close_ int devfd = paths_create(sys, rootfd, "/dev", PATHS_DIR, 0755, err);
-    if (devfd < 0)
-        return error_wrap(err, "/dev/console");
     if (fstatat(devfd, "console", &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) &&
         remove_entry(sys, devfd, "console", "/dev/console", err) < 0)
         return -1;
@@ -264,14 +262,16 @@ static int bind_console(const struct rootfs_context *ctx, int rootfd, ctr_error 
 
 int devices_setup(const struct rootfs_context *ctx, int rootfd, ctr_error **err)
 {
-    if (!dev_is_provided(ctx->spec)) {
-        if (make_devices(ctx, rootfd, err) < 0)
-            return -1;
-        _cleanup_close_ int devfd = paths_create(ctx->sys, rootfd, "/dev", PATHS_DIR, 0755, err);
-        if (devfd < 0 || make_links(ctx, devfd, err) < 0)
-            return -1;
-    }
+    bool populate = !dev_is_provided(ctx->spec);
+    if (!populate && ctx->console_fd < 0)
+        return 0;
+    /* Resolved once for all that goes in it. */
+    _cleanup_close_ int devfd = paths_create(ctx->sys, rootfd, "/dev", PATHS_DIR, 0755, err);
+    if (devfd < 0)
+        return populate ? -1 : error_wrap(err, "/dev/console");
+    if (populate && (make_devices(ctx, rootfd, devfd, err) < 0 || make_links(ctx, devfd, err) < 0))
+        return -1;
     if (ctx->console_fd >= 0)
-        return bind_console(ctx, rootfd, err);
+        return bind_console(ctx, devfd, err);
     return 0;
 }

@@ -67,6 +67,18 @@ int error_wrap(ctr_error **err, const char *fmt, ...)
     return -1;
 }
 
+int error_pass(ctr_error **err, ctr_error *e)
+{
+    if (err == NULL) {
+        ctr_error_free(e);
+        return -1;
+    }
+    if (*err != e)
+        ctr_error_free(*err);
+    *err = e;
+    return -1;
+}
+
 int error_from_message(ctr_error **err, int code, const char *message)
 {
     if (err == NULL)

@@ -21,6 +21,11 @@ int error_set(ctr_error **err, int errnum, const char *fmt, ...) __attribute__((
 /* Prefixes the message in *err with "formatted: ". Returns -1. */
 int error_wrap(ctr_error **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Hands an error `e` caught locally (in a ctr_error of the function's own, to look at it before
+ * deciding) to the caller's *err, replacing what was there as error_set does, or frees it when
+ * the caller passed no err. Returns -1. */
+int error_pass(ctr_error **err, ctr_error *e);
+
 /* Builds an error from a code and a ready message (used to rebuild a child's error). */
 int error_from_message(ctr_error **err, int code, const char *message);
 

@@ -72,16 +72,8 @@ static int set_apparmor_profile(int procfd, const char *profile, ctr_error **err
     ctr_error *own_dir = NULL;
     if (procfs_write(procfd, "self/attr/apparmor/exec", text, strlen(text), &own_dir) == 0)
         return 0;
-    int code = ctr_error_code(own_dir);
-    if (code != ENOENT) {
-        if (err) {
-            ctr_error_free(*err);
-            *err = own_dir;
-        } else {
-            ctr_error_free(own_dir);
-        }
-        return -1;
-    }
+    if (ctr_error_code(own_dir) != ENOENT)
+        return error_pass(err, own_dir);
     ctr_error_free(own_dir);
     return procfs_write(procfd, "self/attr/exec", text, strlen(text), err);
 }

@@ -36,7 +36,7 @@ const char *mount_fd_path(char buf[static FD_PATH_SIZE], int fd)
     return buf;
 }
 
-static bool is_bind(const struct spec_mount *m)
+bool mount_is_bind(const struct spec_mount *m)
 {
     return m->is_bind || (m->flags & MS_BIND) || (m->type && strcmp(m->type, "bind") == 0);
 }
@@ -44,7 +44,7 @@ static bool is_bind(const struct spec_mount *m)
 char *mount_label(const struct spec_mount *m, size_t index)
 {
     /* A bind is best named by what it binds; anything else by its filesystem type. */
-    const char *what = is_bind(m) ? m->source : m->type;
+    const char *what = mount_is_bind(m) ? m->source : m->type;
     if (what == NULL)
         what = m->source ? m->source : "none";
     char *label = NULL;
@@ -277,6 +277,17 @@ int mount_bind(const struct sys_ops *sys, const char *source, int fd, unsigned l
     return 0;
 }
 
+int mount_bind_flags(const struct sys_ops *sys, int dirfd, const char *dest, unsigned long flags,
+                     unsigned long clear, int *mnt, const char *label, ctr_error **err)
+{
+    /* A bind takes the source's flags; ro, nosuid... take a remount of the new mount. */
+    if (!((flags | clear) & MOUNT_PER_MOUNT_FLAGS))
+        return 0;
+    if ((*mnt = mount_reopen(sys, dirfd, dest, label, err)) < 0)
+        return -1;
+    return mount_remount_bind(sys, *mnt, flags, clear, label, err);
+}
+
 /* ---- tmpcopyup ------------------------------------------------------------------------------- */
 
 /* Copies the entries of directory `src` (a readable fd) into `dst` (an O_PATH fd of the fresh
@@ -287,11 +298,10 @@ static int copy_tree(const struct sys_ops *sys, int src, int dst, const char *la
     _cleanup_close_ int listfd = fcntl(src, F_DUPFD_CLOEXEC, 0);
     if (listfd < 0)
         return error_set(err, errno, "%s: tmpcopyup", label);
-    DIR *dir = fdopendir(listfd);
+    _cleanup_closedir_ DIR *dir = fdopendir(listfd);
     if (dir == NULL)
         return error_set(err, errno, "%s: tmpcopyup", label);
     listfd = -1; /* the DIR owns it now */
-    _cleanup_closedir_ DIR *dir_owner = dir;
     rewinddir(dir);
 
     struct dirent *de;
@@ -517,7 +527,7 @@ static int mount_idmapped(const struct rootfs_context *ctx, const struct spec_mo
 
 bool mount_is_idmapped_bind(const struct spec_mount *m)
 {
-    return is_bind(m) && (m->idmap || m->recursive_idmap);
+    return mount_is_bind(m) && (m->idmap || m->recursive_idmap);
 }
 
 /* config.md "Mounts": bind sources are absolute or relative to the bundle. */
@@ -551,7 +561,7 @@ int mount_prepare_idmapped(const struct sys_ops *sys, const struct spec_mount *m
 
 /* `tree`: the entry's detached idmapped tree, prepared by the runtime, or -1. */
 static int bind_entry(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m,
-                      int tree, const char *label, ctr_error **err)
+                      int tree, int *mnt, const char *label, ctr_error **err)
 {
     const struct sys_ops *sys = ctx->sys;
     if (m->source == NULL)
@@ -588,45 +598,32 @@ static int bind_entry(const struct rootfs_context *ctx, int rootfd, const struct
     }
     if (rc < 0)
         return -1;
-    /* A bind takes the source's flags; ro, nosuid... take a remount of the new mount. */
-    if (!((m->flags | m->clear_flags) & MOUNT_PER_MOUNT_FLAGS))
-        return 0;
-    _cleanup_close_ int mnt = mount_reopen(sys, rootfd, m->destination, label, err);
-    if (mnt < 0)
-        return -1;
-    return mount_remount_bind(sys, mnt, m->flags, m->clear_flags, label, err);
+    return mount_bind_flags(sys, rootfd, m->destination, m->flags, m->clear_flags, mnt, label, err);
 }
 
 /* config-linux.md: a container without its own network namespace cannot mount a fresh sysfs (the
  * kernel wants CAP_SYS_ADMIN over the network namespace's owner), so the host's /sys is bound
  * instead, as runc does, with the entry's flags made recursive so /sys's submounts get them too. */
 static int sysfs_entry(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m,
-                       int target, unsigned long flags, const char *label, ctr_error **err)
+                       int target, unsigned long flags, int *mnt, const char *label,
+                       ctr_error **err)
 {
     const struct sys_ops *sys = ctx->sys;
     ctr_error *fresh = NULL;
     if (mount_fs(sys, m->source, target, "sysfs", flags, m->data, label, &fresh) == 0)
         return 0;
-    if (ctx->new_net_ns || ctr_error_code(fresh) != EPERM) {
-        if (err) {
-            ctr_error_free(*err);
-            *err = fresh;
-        } else {
-            ctr_error_free(fresh);
-        }
-        return -1;
-    }
+    if (ctx->new_net_ns || ctr_error_code(fresh) != EPERM)
+        return error_pass(err, fresh);
     ctr_error_free(fresh);
     if (mount_bind(sys, "/sys", target, MS_REC, label, err) < 0)
         return -1;
     uint64_t attrs = attr_from_flags(flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
     if (attrs == 0)
         return 0;
-    _cleanup_close_ int mnt = mount_reopen(sys, rootfd, m->destination, label, err);
-    if (mnt < 0)
+    if ((*mnt = mount_reopen(sys, rootfd, m->destination, label, err)) < 0)
         return -1;
     struct mount_attr attr = {.attr_set = attrs};
-    if (sys->mount_setattr(mnt, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+    if (sys->mount_setattr(*mnt, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
         return error_set(err, errno, "%s: make the host's /sys read-only", label);
     return 0;
 }
@@ -700,7 +697,7 @@ static int check_plain_directory(int rootfd, const char *dest, int target, const
 }
 
 static int fs_entry(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m,
-                    const char *label, ctr_error **err)
+                    int *mnt, const char *label, ctr_error **err)
 {
     const struct sys_ops *sys = ctx->sys;
     const char *type = m->type;
@@ -722,7 +719,7 @@ static int fs_entry(const struct rootfs_context *ctx, int rootfd, const struct s
         return -1;
     unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT | MOUNT_PROPAGATION_FLAGS);
     if (strcmp(type, "sysfs") == 0)
-        return sysfs_entry(ctx, rootfd, m, target, flags, label, err);
+        return sysfs_entry(ctx, rootfd, m, target, flags, mnt, label, err);
     _cleanup_free_ char *data = NULL;
     if (lsm_mount_data(type, m->data, ctx->spec->linux_.mount_label, &data, err) < 0)
         return error_wrap(err, "%s", label);
@@ -741,16 +738,16 @@ static int fs_entry(const struct rootfs_context *ctx, int rootfd, const struct s
         return -1;
     if (!copyup)
         return 0;
-    _cleanup_close_ int mnt = mount_reopen(sys, rootfd, m->destination, label, err);
-    if (mnt < 0 || copy_tree(sys, image_dir, mnt, label, err) < 0 ||
-        copy_root_attributes(sys, image_dir, mnt, m->data, label, err) < 0)
+    if ((*mnt = mount_reopen(sys, rootfd, m->destination, label, err)) < 0 ||
+        copy_tree(sys, image_dir, *mnt, label, err) < 0 ||
+        copy_root_attributes(sys, image_dir, *mnt, m->data, label, err) < 0)
         return -1;
     if (flags & MS_RDONLY)
-        return mount_remount_bind(sys, mnt, flags, m->clear_flags, label, err);
+        return mount_remount_bind(sys, *mnt, flags, m->clear_flags, label, err);
     return 0;
 }
 
-int mount_finish(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m,
+int mount_finish(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m, int mnt,
                  const char *label, ctr_error **err)
 {
     const struct sys_ops *sys = ctx->sys;
@@ -767,8 +764,8 @@ int mount_finish(const struct rootfs_context *ctx, int rootfd, const struct spec
     bool setattr = attr.attr_set || attr.attr_clr || attr.propagation;
     if (!setattr && m->propagation == 0)
         return 0;
-    _cleanup_close_ int mnt = mount_reopen(sys, rootfd, m->destination, label, err);
-    if (mnt < 0)
+    _cleanup_close_ int reopened = -1;
+    if (mnt < 0 && (mnt = reopened = mount_reopen(sys, rootfd, m->destination, label, err)) < 0)
         return -1;
     if (setattr && sys->mount_setattr(mnt, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
         return error_set(err, errno, "%s: set recursive mount attributes", label);
@@ -778,20 +775,9 @@ int mount_finish(const struct rootfs_context *ctx, int rootfd, const struct spec
     return 0;
 }
 
-int mount_entry_with_tree(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m,
-                          int tree, const char *label, ctr_error **err)
+int mount_entry(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m, int tree,
+                int *mnt, const char *label, ctr_error **err)
 {
-    if (m->destination == NULL || paths_equal(m->destination, "/"))
-        return error_set(err, EINVAL, "%s: the destination must be a path below the root", label);
-    int rc = is_bind(m) ? bind_entry(ctx, rootfd, m, tree, label, err)
-                        : fs_entry(ctx, rootfd, m, label, err);
-    if (rc < 0)
-        return -1;
-    return mount_finish(ctx, rootfd, m, label, err);
-}
-
-int mount_entry(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m,
-                const char *label, ctr_error **err)
-{
-    return mount_entry_with_tree(ctx, rootfd, m, -1, label, err);
+    return mount_is_bind(m) ? bind_entry(ctx, rootfd, m, tree, mnt, label, err)
+                            : fs_entry(ctx, rootfd, m, mnt, label, err);
 }

@@ -61,15 +61,22 @@ int mount_fs(const struct sys_ops *sys, const char *source, int fd, const char *
 int mount_bind(const struct sys_ops *sys, const char *source, int fd, unsigned long flags,
                const char *label, ctr_error **err);
 
-/* Mounts config entry `m` (any type but `cgroup`, which rootfs.c expands) with its remount,
- * tmpcopyup and idmap, then applies mount_finish(). */
-int mount_entry(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m,
-                const char *label, ctr_error **err);
+/* After a bind at `dest` (relative to `dirfd`): the per-mount flags the config names, if any, with
+ * mount_remount_bind() on the destination reopened into *mnt (left -1 when there is nothing to do),
+ * which the caller closes and may go on using. */
+int mount_bind_flags(const struct sys_ops *sys, int dirfd, const char *dest, unsigned long flags,
+                     unsigned long clear, int *mnt, const char *label, ctr_error **err);
 
-/* mount_entry() for a bind whose idmapped tree the runtime prepared (mount_prepare_idmapped()):
- * `tree` is attached at the destination instead of a mount of the source. -1: none. */
-int mount_entry_with_tree(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m,
-                          int tree, const char *label, ctr_error **err);
+/* Mounts config entry `m` (any type but `cgroup`, which rootfs.c expands) with its remount,
+ * tmpcopyup and idmap; the destination is already known to be below the root. `tree`: the
+ * detached idmapped tree the runtime prepared for a bind (mount_prepare_idmapped()), attached
+ * instead of a mount of the source, or -1. *mnt gets the new mount, when a step had to reopen the
+ * destination (else it stays -1), for mount_finish(); the caller closes it. */
+int mount_entry(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m, int tree,
+                int *mnt, const char *label, ctr_error **err);
+
+/* A bind or rbind, whatever its type says. */
+bool mount_is_bind(const struct spec_mount *m);
 
 /* A bind with idmap or ridmap (an idmap on any other mount is refused by mount_entry()). */
 bool mount_is_idmapped_bind(const struct spec_mount *m);
@@ -85,8 +92,8 @@ int mount_prepare_idmapped(const struct sys_ops *sys, const struct spec_mount *m
 
 /* The last steps of every entry: its recursive attributes (mount_setattr(AT_RECURSIVE) for rro,
  * rnosuid...) and its propagation (shared, slave, private, unbindable, and their r- forms), both
- * on the mount now at the destination. */
-int mount_finish(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m,
+ * on the mount now at the destination: `mnt` when the caller has it open, else (-1) reopened. */
+int mount_finish(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m, int mnt,
                  const char *label, ctr_error **err);
 
 #endif

@@ -314,6 +314,11 @@ static int walk_create(const struct sys_ops *sys, int rootfd, const char *path, 
 int paths_create(const struct sys_ops *sys, int rootfd, const char *path, enum paths_kind kind,
                  mode_t mode, ctr_error **err)
 {
+    /* Most destinations exist already: one lookup of the whole path finds what the walk would
+     * (it opens every prefix on the way), rather than one lookup from the root per component. */
+    int fd = open_in_root(sys, rootfd, path, 0);
+    if (fd >= 0)
+        return fd;
     return walk_create(sys, rootfd, path, kind, mode, NULL, err);
 }
 

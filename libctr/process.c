@@ -91,11 +91,6 @@ int process_set_oom_score_adj(int procfd, const struct spec_process *process, ct
     if (!process->oom_score_adj.set)
         return 0;
     int64_t value = process->oom_score_adj.value;
-    /* Read for the message below only: a failed read leaves it out. */
-    _cleanup_free_ char *current = NULL;
-    if (procfs_read(procfd, OOM_SCORE_ADJ, &current, NULL) == 0)
-        current[strcspn(current, "\n")] = '\0';
-
     char buf[32];
     int len = snprintf(buf, sizeof(buf), "%" PRId64, value);
     /* CVE-2019-16884 class: through the runtime's procfs, not a /proc the container mounted. */
@@ -106,9 +101,14 @@ int process_set_oom_score_adj(int procfd, const struct spec_process *process, ct
     if (written == len)
         return 0;
     int saved = written < 0 ? errno : EIO;
-    /* Going below the lowest value a privileged process has set needs CAP_SYS_RESOURCE. */
-    if ((saved == EACCES || saved == EPERM) && current && current[0] &&
-        value < strtoll(current, NULL, 10))
+    /* Going below the lowest value a privileged process has set needs CAP_SYS_RESOURCE. The
+     * refused write left the value as it was: read it for the message only (a failed read leaves
+     * it out). */
+    _cleanup_free_ char *current = NULL;
+    if ((saved == EACCES || saved == EPERM) &&
+        procfs_read(procfd, OOM_SCORE_ADJ, &current, NULL) == 0)
+        current[strcspn(current, "\n")] = '\0';
+    if (current && current[0] && value < strtoll(current, NULL, 10))
         return error_set(err, saved,
                          "process.oomScoreAdj: lowering oom_score_adj from %s to %s needs "
                          "CAP_SYS_RESOURCE",

@@ -82,14 +82,10 @@ static int cgroup_hierarchy(const struct rootfs_context *ctx, int tmpfs, const s
         return mount_fs(sys, "cgroup", dir, "cgroup", flags, h->controllers, label, err);
     }
     /* Otherwise a fresh mount would show the host's whole tree: bind the container's own cgroup. */
+    _cleanup_close_ int mnt = -1;
     if (mount_bind(sys, h->dir, dir, 0, label, err) < 0)
         return -1;
-    if (!((flags | m->clear_flags) & MOUNT_PER_MOUNT_FLAGS))
-        return 0;
-    _cleanup_close_ int mnt = mount_reopen(sys, tmpfs, h->name, label, err);
-    if (mnt < 0)
-        return -1;
-    return mount_remount_bind(sys, mnt, flags, m->clear_flags, label, err);
+    return mount_bind_flags(sys, tmpfs, h->name, flags, m->clear_flags, &mnt, label, err);
 }
 
 /* Co-mounted v1 controllers ("cpu,cpuacct") are also reachable by each name, as on the host. */
@@ -124,9 +120,9 @@ static bool may_have_sys_admin(const struct spec_process *process)
 /* A `cgroup` entry shows the container's cgroup at the destination. On cgroup v2 that is a
  * cgroup2 mount (in a cgroup namespace of its own) or a bind of the container's cgroup directory.
  * On v1 and hybrid hosts it is a tmpfs with one directory per hierarchy, each a fresh cgroup mount
- * or a bind, then the entry's flags (ro...) on each and on the tmpfs. */
+ * or a bind, then the entry's flags (ro...) on each and on the tmpfs. *mnt: as mount_entry()'s. */
 static int cgroup_entry(const struct rootfs_context *ctx, int rootfd, const struct spec_mount *m,
-                        const char *label, ctr_error **err)
+                        int *mnt, const char *label, ctr_error **err)
 {
     const struct sys_ops *sys = ctx->sys;
     const struct cgroup *cg = ctx->cgroup;
@@ -138,8 +134,6 @@ static int cgroup_entry(const struct rootfs_context *ctx, int rootfd, const stru
      * mount writable anyway, so it gets what it asks for. */
     if (!may_have_sys_admin(&ctx->spec->process))
         flags |= MS_RDONLY;
-    if (paths_equal(m->destination, "/"))
-        return error_set(err, EINVAL, "%s: the destination must be a path below the root", label);
     _cleanup_close_ int target = paths_create(sys, rootfd, m->destination, PATHS_DIR, 0755, err);
     if (target < 0)
         return error_wrap(err, "%s", label);
@@ -153,18 +147,14 @@ static int cgroup_entry(const struct rootfs_context *ctx, int rootfd, const stru
             return mount_fs(sys, "cgroup2", target, "cgroup2", flags, m->data, label, err);
         if (mount_bind(sys, v2->dir, target, 0, label, err) < 0)
             return -1;
-        if (!((flags | m->clear_flags) & MOUNT_PER_MOUNT_FLAGS))
-            return 0;
-        _cleanup_close_ int mnt = mount_reopen(sys, rootfd, m->destination, label, err);
-        if (mnt < 0)
-            return -1;
-        return mount_remount_bind(sys, mnt, flags, m->clear_flags, label, err);
+        return mount_bind_flags(sys, rootfd, m->destination, flags, m->clear_flags, mnt, label,
+                                err);
     }
 
     /* The tmpfs stays writable until its directories are made. */
     if (mount_fs(sys, "tmpfs", target, "tmpfs", flags & ~MS_RDONLY, "mode=755", label, err) < 0)
         return -1;
-    _cleanup_close_ int tmpfs = mount_reopen(sys, rootfd, m->destination, label, err);
+    int tmpfs = *mnt = mount_reopen(sys, rootfd, m->destination, label, err);
     if (tmpfs < 0)
         return -1;
     for (size_t i = 0; cg && i < cg->count; i++) {
@@ -191,13 +181,18 @@ static int mount_all(const struct rootfs_context *ctx, int rootfd, ctr_error **e
         _cleanup_free_ char *label = mount_label(m, i);
         if (label == NULL)
             return error_set(err, ENOMEM, "mounts[%zu]", i);
-        bool cgroup = m->type && strcmp(m->type, "cgroup") == 0 && !m->is_bind && !(m->flags & MS_BIND);
+        bool cgroup = m->type && strcmp(m->type, "cgroup") == 0 && !mount_is_bind(m);
         if (cgroup && ctx->before_cgroup_mount && ctx->before_cgroup_mount(ctx->opaque, err) < 0)
             return -1;
+        if (m->destination == NULL || paths_equal(m->destination, "/"))
+            return error_set(err, EINVAL, "%s: the destination must be a path below the root",
+                             label);
         int tree = ctx->idmapped_trees ? ctx->idmapped_trees[i] : -1;
-        int rc = cgroup ? cgroup_entry(ctx, rootfd, m, label, err)
-                        : mount_entry_with_tree(ctx, rootfd, m, tree, label, err);
-        if (rc < 0 || (cgroup && mount_finish(ctx, rootfd, m, label, err) < 0))
+        /* The new mount, when a step opened it: mount_finish() needs it too. */
+        _cleanup_close_ int mnt = -1;
+        int rc = cgroup ? cgroup_entry(ctx, rootfd, m, &mnt, label, err)
+                        : mount_entry(ctx, rootfd, m, tree, &mnt, label, err);
+        if (rc < 0 || mount_finish(ctx, rootfd, m, mnt, label, err) < 0)
             return -1;
     }
     return 0;
@@ -258,10 +253,9 @@ static int readonly_paths(const struct rootfs_context *ctx, int rootfd, ctr_erro
         if (fd < 0)
             continue;
         char self[FD_PATH_SIZE];
-        if (mount_bind(sys, mount_fd_path(self, fd), fd, MS_REC, label, err) < 0)
-            return -1;
-        _cleanup_close_ int mnt = mount_reopen(sys, rootfd, paths->items[i], label, err);
-        if (mnt < 0 || mount_remount_bind(sys, mnt, MS_RDONLY, 0, label, err) < 0)
+        _cleanup_close_ int mnt = -1;
+        if (mount_bind(sys, mount_fd_path(self, fd), fd, MS_REC, label, err) < 0 ||
+            mount_bind_flags(sys, rootfd, paths->items[i], MS_RDONLY, 0, &mnt, label, err) < 0)
             return -1;
     }
     return 0;

@@ -20,7 +20,7 @@
 /* Linux syscalls take at most six arguments; arguments are numbered 0-5. */
 enum { SYSCALL_ARGS = 6 };
 
-/* The conditions of one rule can expand into several libseccomp rules (see add_conditional());
+/* The conditions of one rule can expand into several libseccomp rules (see add_rule());
  * past this many the config is surely a mistake, and the BPF program would not load anyway. */
 enum { MAX_RULES_PER_SYSCALL = 1024 };
 
@@ -98,9 +98,9 @@ static const struct spec_seccomp_arg *nth_on_index(const struct spec_seccomp_rul
  * alternatives (profiles list each allowed value of personality(2)'s argument as its own entry,
  * and one argument cannot equal two values at once). A libseccomp rule ANDs its conditions and
  * the rules of one syscall OR, so the rule expands into one libseccomp rule per choice of one
- * condition for each argument. With one condition per argument that is a single rule; with all
- * conditions on one argument, one rule each, as runc and crun do. */
-static int add_conditional(scmp_filter_ctx ctx, uint32_t action, int nr,
+ * condition for each argument. With one condition per argument (or none) that is a single rule;
+ * with all conditions on one argument, one rule each, as runc and crun do. */
+static int add_rule(scmp_filter_ctx ctx, uint32_t action, int nr,
                            const struct spec_seccomp_rule *rule, size_t i, const char *name,
                            ctr_error **err)
 {
@@ -160,15 +160,8 @@ static int add_rules(scmp_filter_ctx ctx, const struct spec_seccomp *seccomp, bo
             int nr = seccomp_syscall_resolve_name(name);
             if (nr == __NR_SCMP_ERROR)
                 continue;
-            int rc;
-            if (rule->args_count == 0) {
-                rc = seccomp_rule_add_array(ctx, rule->action, nr, 0, NULL);
-                if (rc < 0)
-                    return error_set(err, -rc, "linux.seccomp.syscalls[%zu] (\"%s\"): add rule", i,
-                                     name);
-            } else if (add_conditional(ctx, rule->action, nr, rule, i, name, err) < 0) {
+            if (add_rule(ctx, rule->action, nr, rule, i, name, err) < 0)
                 return -1;
-            }
             if (rule->action == SCMP_ACT_NOTIFY)
                 *added_notify = true;
         }

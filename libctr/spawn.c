@@ -103,9 +103,8 @@ static void explain_init_failure(const struct spawned_init *init,
         struct sync_msg msg;
         ctr_error *init_error = NULL;
         if (sync_receive(init->sync_fd, &msg, &init_error) < 0 && init_error &&
-            msg.type == SYNC_INIT_ERROR && err) {
-            ctr_error_free(*err);
-            *err = steal_pointer(&init_error);
+            msg.type == SYNC_INIT_ERROR) {
+            error_pass(err, init_error);
             return;
         }
         ctr_error_free(init_error);

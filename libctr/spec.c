@@ -107,17 +107,12 @@ static int parse_root(struct ctr_spec *spec, json_t *doc, const struct jpath *pa
 static int parse_hook(struct ctr_spec *spec, json_t *json, const struct jpath *at,
                       struct spec_hook *hook, ctr_error **err)
 {
-    int64_t timeout;
-    int r;
     if (jval_object(json, at, err) < 0 ||
         jget_abs_path(spec, json, at, "path", J_REQUIRED, &hook->path, err) < 0 ||
         jget_string_list(spec, json, at, "args", J_OPTIONAL, &hook->args, err) < 0 ||
-        jget_env(spec, json, at, "env", &hook->env, err) < 0)
+        jget_env(spec, json, at, "env", &hook->env, err) < 0 ||
+        jget_opt_int64(json, at, "timeout", 1, INT32_MAX, &hook->timeout, err) < 0)
         return -1;
-    r = jget_int64(json, at, "timeout", J_OPTIONAL, 1, INT32_MAX, &timeout, err);
-    if (r < 0)
-        return -1;
-    hook->timeout = (opt_int64){.set = r > 0, .value = r > 0 ? timeout : 0};
     return 0;
 }
 
@@ -234,11 +229,8 @@ static int parse_document(struct ctr_spec *spec, ctr_error **err)
         parse_optional_name(spec, doc, &path, "domainname", &spec->domainname, err) < 0)
         return -1;
 
-    r = jget_array(doc, &path, "mounts", J_OPTIONAL, &part, err);
-    if (r < 0 || (r > 0 && spec_parse_mounts(spec, part, &path, err) < 0))
-        return -1;
-
-    if (parse_hooks(spec, doc, &path, err) < 0 || parse_annotations(spec, doc, &path, err) < 0)
+    if (spec_parse_mounts(spec, doc, &path, err) < 0 || parse_hooks(spec, doc, &path, err) < 0 ||
+        parse_annotations(spec, doc, &path, err) < 0)
         return -1;
 
     r = jget_object(doc, &path, "linux", J_OPTIONAL, &part, err);
@@ -296,13 +288,13 @@ CTR_API void ctr_spec_free(ctr_spec *spec)
 int spec_parse_process(struct ctr_spec *spec, json_t *json, const char *where,
                        struct spec_process *out, ctr_error **err)
 {
-    struct jpath path = JPATH_AT(where && *where ? where : NULL);
+    struct jpath path = JPATH_AT(where);
     return spec_parse_process_at(spec, json, &path, out, err);
 }
 
 int spec_parse_resources(struct ctr_spec *spec, json_t *json, const char *where,
                          struct spec_resources *out, ctr_error **err)
 {
-    struct jpath path = JPATH_AT(where && *where ? where : NULL);
+    struct jpath path = JPATH_AT(where);
     return spec_parse_resources_at(spec, json, &path, out, err);
 }

@@ -58,7 +58,8 @@ static void print_path(FILE *f, const struct jpath *p)
     }
 }
 
-char *jpath_format(const struct jpath *path)
+/* The path as text ("linux.sysctl[\"net.ipv4.ip_forward\"]"); malloc'd, NULL when out of memory. */
+static char *jpath_format(const struct jpath *path)
 {
     char *text = NULL;
     size_t size = 0;
@@ -104,13 +105,14 @@ int jpath_error(ctr_error **err, const struct jpath *path, const char *fmt, ...)
     return path_error(err, path, problem);
 }
 
-int jmissing(ctr_error **err, const struct jpath *path, const char *key)
+/* Sets *err to "<path>.<key>: required field missing". Returns -1. */
+static int jmissing(ctr_error **err, const struct jpath *path, const char *key)
 {
     struct jpath at = JPATH_KEY(path, key);
     return jpath_error(err, &at, "required field missing");
 }
 
-static int out_of_memory(ctr_error **err, const struct jpath *at)
+int jpath_out_of_memory(ctr_error **err, const struct jpath *at)
 {
     _cleanup_free_ char *where = jpath_format(at);
     if (where == NULL || *where == '\0')
@@ -270,7 +272,8 @@ int spec_json_load(const char *data, size_t len, json_t **out, ctr_error **err)
     return 0;
 }
 
-const char *json_kind(const json_t *value)
+/* "object", "array", "string", "integer", "real number", "boolean" or "null". */
+static const char *json_kind(const json_t *value)
 {
     switch (json_typeof(value)) {
     case JSON_OBJECT:
@@ -301,7 +304,7 @@ int jval_object(json_t *value, const struct jpath *at, ctr_error **err)
     return 0;
 }
 
-int jval_array(json_t *value, const struct jpath *at, ctr_error **err)
+static int jval_array(json_t *value, const struct jpath *at, ctr_error **err)
 {
     if (!json_is_array(value))
         return jpath_error(err, at, "expected an array, got %s", json_kind(value));
@@ -573,32 +576,6 @@ int jget_env(struct ctr_spec *spec, json_t *obj, const struct jpath *path, const
     return 1;
 }
 
-/* ---- memory ---------------------------------------------------------------------------------------- */
-
-void *spec_alloc(struct ctr_spec *spec, size_t count, size_t size, const struct jpath *at,
-                 ctr_error **err)
-{
-    size_t total;
-    if (__builtin_mul_overflow(count, size, &total)) {
-        out_of_memory(err, at);
-        return NULL;
-    }
-    void *p = arena_alloc(spec->arena, total ? total : 1);
-    if (p == NULL)
-        out_of_memory(err, at);
-    return p;
-}
-
-char *spec_strdup(struct ctr_spec *spec, const char *s, const struct jpath *at, ctr_error **err)
-{
-    char *copy = arena_strdup(spec->arena, s);
-    if (copy == NULL)
-        out_of_memory(err, at);
-    return copy;
-}
-
-/* ---- value formats --------------------------------------------------------------------------------- */
-
 /* Reads a decimal number of at most 9 digits (so that it fits an int) at *s. */
 static bool read_id(const char **s, unsigned long *out)
 {
@@ -617,7 +594,8 @@ static bool read_id(const char **s, unsigned long *out)
     return true;
 }
 
-bool spec_valid_id_list(const char *s)
+/* A CPU or memory-node list as the kernel's cpuset files take it: "0-3,7". */
+static bool valid_id_list(const char *s)
 {
     for (;;) {
         unsigned long first, last;
@@ -634,6 +612,47 @@ bool spec_valid_id_list(const char *s)
             return false;
     }
 }
+
+int jget_id_list(struct ctr_spec *spec, json_t *obj, const struct jpath *path, const char *key,
+                 const char *what, char **out, ctr_error **err)
+{
+    char *list = NULL;
+    int r = jget_string(spec, obj, path, key, J_OPTIONAL, &list, err);
+    if (r <= 0 || list[0] == '\0')
+        return r < 0 ? -1 : 0;
+    if (!valid_id_list(list)) {
+        struct jpath at = JPATH_KEY(path, key);
+        return jpath_error(err, &at, "expected a %s such as \"0-3,7\", got \"%s\"", what, list);
+    }
+    *out = list;
+    return 1;
+}
+
+/* ---- memory ---------------------------------------------------------------------------------------- */
+
+void *spec_alloc(struct ctr_spec *spec, size_t count, size_t size, const struct jpath *at,
+                 ctr_error **err)
+{
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total)) {
+        jpath_out_of_memory(err, at);
+        return NULL;
+    }
+    void *p = arena_alloc(spec->arena, total ? total : 1);
+    if (p == NULL)
+        jpath_out_of_memory(err, at);
+    return p;
+}
+
+char *spec_strdup(struct ctr_spec *spec, const char *s, const struct jpath *at, ctr_error **err)
+{
+    char *copy = arena_strdup(spec->arena, s);
+    if (copy == NULL)
+        jpath_out_of_memory(err, at);
+    return copy;
+}
+
+/* ---- value formats --------------------------------------------------------------------------------- */
 
 bool spec_valid_ifname(const char *s)
 {

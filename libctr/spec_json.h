@@ -26,7 +26,7 @@
 /* ---- JSON paths ---------------------------------------------------------------------------------- */
 
 enum jpath_kind {
-    JPATH_ROOT,    /* the start: `key` is a prefix as is ("process"), or NULL for none */
+    JPATH_ROOT,    /* the start: `key` is a prefix as is ("process"), or NULL or "" for none */
     JPATH_KEY,     /* .key of an object defined by the spec */
     JPATH_INDEX,   /* [index] of an array */
     JPATH_MAP_KEY, /* ["key"] of a free-form map (annotations, sysctl, ...) */
@@ -46,13 +46,12 @@ struct jpath {
 #define JPATH_INDEX(p, i) ((struct jpath){.parent = (p), .kind = JPATH_INDEX, .index = (i)})
 #define JPATH_MAP_KEY(p, k) ((struct jpath){.parent = (p), .kind = JPATH_MAP_KEY, .key = (k)})
 
-/* The path as text ("linux.sysctl[\"net.ipv4.ip_forward\"]"); malloc'd, NULL when out of memory. */
-char *jpath_format(const struct jpath *path);
-
 /* Sets *err to "<path>: <formatted problem>" (just the problem when the path is empty).
  * Returns -1. */
 int jpath_error(ctr_error **err, const struct jpath *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Sets *err to ENOMEM with the path. Returns -1. */
+int jpath_out_of_memory(ctr_error **err, const struct jpath *at);
 
 /* ---- the document -------------------------------------------------------------------------------- */
 
@@ -61,14 +60,10 @@ int jpath_error(ctr_error **err, const struct jpath *path, const char *fmt, ...)
  * cannot hold them as integers, so they become marked strings that only jval_uint64() accepts. */
 int spec_json_load(const char *data, size_t len, json_t **out, ctr_error **err);
 
-/* "object", "array", "string", "integer", "real number", "boolean" or "null". */
-const char *json_kind(const json_t *value);
-
 /* ---- values ---------------------------------------------------------------------------------------- */
 
 /* Type checks of a value (an array element, a map value). */
 int jval_object(json_t *value, const struct jpath *at, ctr_error **err);
-int jval_array(json_t *value, const struct jpath *at, ctr_error **err);
 int jval_string(struct ctr_spec *spec, json_t *value, const struct jpath *at, char **out,
                 ctr_error **err);
 /* The same without the copy: *out points into `value`, for names that are looked up at once. */
@@ -128,8 +123,11 @@ int jget_string_list(struct ctr_spec *spec, json_t *obj, const struct jpath *pat
 /* An array of "KEY=value" strings (an environment, as IEEE Std 1003.1 `environ` holds it). */
 int jget_env(struct ctr_spec *spec, json_t *obj, const struct jpath *path, const char *key,
              struct string_list *out, ctr_error **err);
-/* Sets *err to "<path>.<key>: required field missing". Returns -1. */
-int jmissing(ctr_error **err, const struct jpath *path, const char *key);
+/* A CPU or memory-node list as the kernel's cpuset files take it ("0-3,7"). An empty one is
+ * absent, as Go writers cannot tell the two apart. A malformed one fails with
+ * `expected a <what> such as "0-3,7", got "<value>"`. */
+int jget_id_list(struct ctr_spec *spec, json_t *obj, const struct jpath *path, const char *key,
+                 const char *what, char **out, ctr_error **err);
 
 /* ---- memory ---------------------------------------------------------------------------------------- */
 
@@ -140,8 +138,6 @@ char *spec_strdup(struct ctr_spec *spec, const char *s, const struct jpath *at, 
 
 /* ---- value formats --------------------------------------------------------------------------------- */
 
-/* A CPU or memory-node list as the kernel's cpuset files take it: "0-3,7". */
-bool spec_valid_id_list(const char *s);
 /* A network interface name the kernel accepts (dev_valid_name): 1..15 bytes, not "." or "..",
  * no '/', ':' or white space. */
 bool spec_valid_ifname(const char *s);
@@ -151,8 +147,8 @@ bool spec_valid_ifname(const char *s);
 /* spec_process.c */
 int spec_parse_process_at(struct ctr_spec *spec, json_t *json, const struct jpath *path,
                           struct spec_process *out, ctr_error **err);
-/* spec_mounts.c: the top-level `mounts` array. */
-int spec_parse_mounts(struct ctr_spec *spec, json_t *array, const struct jpath *path,
+/* spec_mounts.c: the top-level `mounts` array of `doc`, when there is one. */
+int spec_parse_mounts(struct ctr_spec *spec, json_t *doc, const struct jpath *path,
                       ctr_error **err);
 /* spec_linux.c */
 int spec_parse_linux(struct ctr_spec *spec, json_t *json, const struct jpath *path,

@@ -32,7 +32,6 @@ static int parse_namespaces(struct ctr_spec *spec, json_t *linux_json, const str
                             struct spec_linux *out, ctr_error **err)
 {
     json_t *array = NULL;
-    size_t first[NS_TYPE_COUNT] = {0};
     int r = jget_array(linux_json, path, "namespaces", J_OPTIONAL, &array, err);
     if (r <= 0)
         return r;
@@ -49,13 +48,12 @@ static int parse_namespaces(struct ctr_spec *spec, json_t *linux_json, const str
         if (ns->present) {
             struct jpath type_at = JPATH_KEY(&item, "type");
             return jpath_error(err, &type_at, "duplicate namespace \"%s\" (also at index %zu)",
-                               namespace_types[type].name, first[type]);
+                               namespace_types[type].name, ns->index);
         }
         if (jget_abs_path(spec, json, &item, "path", J_OPTIONAL, &ns->path, err) < 0)
             return -1;
         ns->present = true;
         ns->index = i;
-        first[type] = i;
     }
     return 0;
 }
@@ -436,14 +434,9 @@ static int parse_memory_policy(struct ctr_spec *spec, json_t *linux_json, const 
                  flags_at = JPATH_KEY(&at, "flags");
     if (jget_name(json, &at, "mode", J_REQUIRED, mempolicy_modes, ARRAY_SIZE(mempolicy_modes),
                   "memory policy mode", &mode, err) < 0 ||
-        jget_string(spec, json, &at, "nodes", J_OPTIONAL, &out->nodes, err) < 0)
+        jget_id_list(spec, json, &at, "nodes", "node list", &out->nodes, err) < 0)
         return -1;
     const char *mode_name = json_string_value(json_object_get(json, "mode"));
-    if (out->nodes && out->nodes[0] == '\0')
-        out->nodes = NULL;
-    if (out->nodes && !spec_valid_id_list(out->nodes))
-        return jpath_error(err, &nodes_at, "expected a node list such as \"0-3,7\", got \"%s\"",
-                           out->nodes);
     if (out->nodes && (mode == MPOL_DEFAULT || mode == MPOL_LOCAL))
         return jpath_error(err, &nodes_at, "must be empty with %s", mode_name);
     if (!out->nodes && mode != MPOL_DEFAULT && mode != MPOL_LOCAL && mode != MPOL_PREFERRED)

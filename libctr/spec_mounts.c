@@ -10,7 +10,6 @@
  */
 #include "spec.h"
 
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,7 +191,7 @@ static int parse_options(struct ctr_spec *spec, struct spec_mount *m, const stru
     size_t data_len = 0;
     FILE *f = open_memstream(&data, &data_len);
     if (f == NULL)
-        return error_set(err, ENOMEM, "mount options");
+        return jpath_out_of_memory(err, &options_at);
 
     m->flags = m->clear_flags = m->propagation = 0;
     m->recursive = (struct spec_mount_attr){0};
@@ -206,7 +205,7 @@ static int parse_options(struct ctr_spec *spec, struct spec_mount *m, const stru
         }
     }
     if (fclose(f) != 0)
-        return error_set(err, ENOMEM, "mount options");
+        return jpath_out_of_memory(err, &options_at);
 
     /* config.md: "A mount is a bind mount if it has either bind or rbind in the options"; runc and
      * crun also take the type "bind" alone for a (non-recursive) bind mount. */
@@ -230,7 +229,7 @@ static int parse_options(struct ctr_spec *spec, struct spec_mount *m, const stru
 int spec_parse_mount_options(struct ctr_spec *spec, struct spec_mount *mount, const char *where,
                              ctr_error **err)
 {
-    struct jpath path = JPATH_AT(where && *where ? where : NULL);
+    struct jpath path = JPATH_AT(where);
     return parse_options(spec, mount, &path, err);
 }
 
@@ -296,9 +295,13 @@ static int parse_mount(struct ctr_spec *spec, json_t *json, const struct jpath *
     return 0;
 }
 
-int spec_parse_mounts(struct ctr_spec *spec, json_t *array, const struct jpath *path,
+int spec_parse_mounts(struct ctr_spec *spec, json_t *doc, const struct jpath *path,
                       ctr_error **err)
 {
+    json_t *array = NULL;
+    int r = jget_array(doc, path, "mounts", J_OPTIONAL, &array, err);
+    if (r <= 0)
+        return r;
     struct jpath at = JPATH_KEY(path, "mounts");
     size_t count = json_array_size(array);
     spec->mounts = spec_alloc(spec, count, sizeof(*spec->mounts), &at, err);

@@ -39,11 +39,8 @@ static int parse_user(struct ctr_spec *spec, json_t *process, const struct jpath
         return -1;
     user->gid = (gid_t)value;
     /* umask(2) keeps only the permission bits: anything above 0777 is a mistake. */
-    r = jget_uint64(json, &at, "umask", J_OPTIONAL, 0777, &value, err);
-    if (r < 0)
+    if (jget_opt_uint64(json, &at, "umask", 0777, &user->umask, err) < 0)
         return -1;
-    if (r > 0)
-        user->umask = (opt_uint64){.set = true, .value = value};
 
     r = jget_array(json, &at, "additionalGids", J_OPTIONAL, &gids, err);
     if (r <= 0)
@@ -282,21 +279,6 @@ static int parse_io_priority(json_t *process, const struct jpath *path,
 /* ---- the rest ------------------------------------------------------------------------------------ */
 
 /* config.md, execCPUAffinity: CPU lists; an empty one means "the default", like an absent one. */
-static int parse_cpu_list(struct ctr_spec *spec, json_t *json, const struct jpath *path,
-                          const char *key, char **out, ctr_error **err)
-{
-    char *list = NULL;
-    int r = jget_string(spec, json, path, key, J_OPTIONAL, &list, err);
-    if (r <= 0 || list[0] == '\0')
-        return r < 0 ? -1 : 0;
-    if (!spec_valid_id_list(list)) {
-        struct jpath at = JPATH_KEY(path, key);
-        return jpath_error(err, &at, "expected a CPU list such as \"0-3,7\", got \"%s\"", list);
-    }
-    *out = list;
-    return 0;
-}
-
 static int parse_exec_cpu_affinity(struct ctr_spec *spec, json_t *process,
                                    const struct jpath *path, struct spec_cpu_affinity *out,
                                    ctr_error **err)
@@ -306,8 +288,8 @@ static int parse_exec_cpu_affinity(struct ctr_spec *spec, json_t *process,
     if (r <= 0)
         return r;
     struct jpath at = JPATH_KEY(path, "execCPUAffinity");
-    if (parse_cpu_list(spec, json, &at, "initial", &out->initial, err) < 0 ||
-        parse_cpu_list(spec, json, &at, "final", &out->final, err) < 0)
+    if (jget_id_list(spec, json, &at, "initial", "CPU list", &out->initial, err) < 0 ||
+        jget_id_list(spec, json, &at, "final", "CPU list", &out->final, err) < 0)
         return -1;
     return 0;
 }
@@ -335,8 +317,6 @@ static int parse_console_size(json_t *process, const struct jpath *path, struct 
 int spec_parse_process_at(struct ctr_spec *spec, json_t *json, const struct jpath *path,
                           struct spec_process *out, ctr_error **err)
 {
-    int64_t oom_score_adj;
-    int r;
     /* Counts and capability bits accumulate: start from nothing (exec reuses its struct). */
     *out = (struct spec_process){0};
     if (jval_object(json, path, err) < 0 ||
@@ -355,14 +335,9 @@ int spec_parse_process_at(struct ctr_spec *spec, json_t *json, const struct jpat
         jget_string(spec, json, path, "apparmorProfile", J_OPTIONAL, &out->apparmor_profile,
                     err) < 0 ||
         parse_capabilities(json, path, out, err) < 0 ||
-        jget_bool(json, path, "noNewPrivileges", J_OPTIONAL, &out->no_new_privileges, err) < 0)
-        return -1;
-    r = jget_int64(json, path, "oomScoreAdj", J_OPTIONAL, -1000, 1000, &oom_score_adj, err);
-    if (r < 0)
-        return -1;
-    if (r > 0)
-        out->oom_score_adj = (opt_int64){.set = true, .value = oom_score_adj};
-    if (parse_scheduler(json, path, &out->scheduler, err) < 0 ||
+        jget_bool(json, path, "noNewPrivileges", J_OPTIONAL, &out->no_new_privileges, err) < 0 ||
+        jget_opt_int64(json, path, "oomScoreAdj", -1000, 1000, &out->oom_score_adj, err) < 0 ||
+        parse_scheduler(json, path, &out->scheduler, err) < 0 ||
         jget_string(spec, json, path, "selinuxLabel", J_OPTIONAL, &out->selinux_label, err) < 0 ||
         parse_io_priority(json, path, &out->io_priority, err) < 0 ||
         parse_exec_cpu_affinity(spec, json, path, &out->exec_cpu_affinity, err) < 0 ||

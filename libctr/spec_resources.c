@@ -22,18 +22,18 @@ static const struct jname rule_types[] = {{"a", 'a'}, {"c", 'c'}, {"b", 'b'}};
 /* config-linux.md, "Allowed Device list": allow REQUIRED; type "a" when unset; major and minor
  * wildcards when unset (runc also takes -1, its own wildcard, so do we); access a composition of
  * r, w and m, "rwm" when unset or empty (Go writers cannot tell the two apart). */
-static int parse_device_rule(json_t *json, const struct jpath *at, struct spec_device_rule *rule,
-                             ctr_error **err)
+static int parse_device_rule(struct ctr_spec *spec, json_t *json, const struct jpath *at,
+                             struct spec_device_rule *rule, ctr_error **err)
 {
     long type = 'a';
-    const char *access = NULL;
-    json_t *access_json;
+    char *access = NULL;
     if (jval_object(json, at, err) < 0 ||
         jget_bool(json, at, "allow", J_REQUIRED, &rule->allow, err) < 0 ||
         jget_name(json, at, "type", J_OPTIONAL, rule_types, ARRAY_SIZE(rule_types),
                   "device type", &type, err) < 0 ||
         jget_opt_int64(json, at, "major", -1, MAX_DEVICE_NUMBER, &rule->major, err) < 0 ||
-        jget_opt_int64(json, at, "minor", -1, MAX_DEVICE_NUMBER, &rule->minor, err) < 0)
+        jget_opt_int64(json, at, "minor", -1, MAX_DEVICE_NUMBER, &rule->minor, err) < 0 ||
+        jget_string(spec, json, at, "access", J_OPTIONAL, &access, err) < 0)
         return -1;
     rule->type = (char)type;
     if (rule->major.set && rule->major.value == -1)
@@ -41,19 +41,15 @@ static int parse_device_rule(json_t *json, const struct jpath *at, struct spec_d
     if (rule->minor.set && rule->minor.value == -1)
         rule->minor.set = false;
 
-    access_json = json_object_get(json, "access");
-    struct jpath access_at = JPATH_KEY(at, "access");
-    if (access_json && !json_is_null(access_json) &&
-        jval_borrow_string(access_json, &access_at, &access, err) < 0)
-        return -1;
-    if (access == NULL || access[0] == '\0')
-        access = "rwm";
+    const char *letters = access && access[0] ? access : "rwm";
     bool r = false, w = false, m = false;
-    for (const char *p = access; *p; p++) {
+    for (const char *p = letters; *p; p++) {
         bool *seen = *p == 'r' ? &r : *p == 'w' ? &w : *p == 'm' ? &m : NULL;
-        if (seen == NULL)
+        if (seen == NULL) {
+            struct jpath access_at = JPATH_KEY(at, "access");
             return jpath_error(err, &access_at, "expected a combination of r, w and m, got \"%s\"",
-                               access);
+                               letters);
+        }
         *seen = true;
     }
     size_t n = 0;
@@ -81,7 +77,7 @@ static int parse_device_rules(struct ctr_spec *spec, json_t *res, const struct j
         return -1;
     for (size_t i = 0; i < count; i++) {
         struct jpath item = JPATH_INDEX(&at, i);
-        if (parse_device_rule(json_array_get(array, i), &item, &out->devices[i], err) < 0)
+        if (parse_device_rule(spec, json_array_get(array, i), &item, &out->devices[i], err) < 0)
             return -1;
         out->devices_count++;
     }
@@ -111,7 +107,7 @@ static int parse_memory(json_t *res, const struct jpath *path, struct spec_resou
     /* 0 is "not set" for these, as runc's cgroup code reads them: docker sends every field of
      * `update` with 0 for the ones not asked for (and a zero memory limit would kill at once). */
     opt_int64 *zero_is_unset[] = {&m->limit, &m->reservation, &m->kernel, &m->kernel_tcp};
-    for (size_t i = 0; i < sizeof(zero_is_unset) / sizeof(zero_is_unset[0]); i++)
+    for (size_t i = 0; i < ARRAY_SIZE(zero_is_unset); i++)
         if (zero_is_unset[i]->set && zero_is_unset[i]->value == 0)
             zero_is_unset[i]->set = false;
     /* runc and Docker write -1 as a uint64 (18446744073709551615) for "leave it alone". */
@@ -126,22 +122,6 @@ static int parse_memory(json_t *res, const struct jpath *path, struct spec_resou
         jget_opt_bool(json, &at, "useHierarchy", &m->use_hierarchy, err) < 0 ||
         jget_opt_bool(json, &at, "checkBeforeUpdate", &m->check_before_update, err) < 0)
         return -1;
-    return 0;
-}
-
-/* cpus and mems: CPU and node lists; empty means unset, as with Go writers. */
-static int parse_id_list(struct ctr_spec *spec, json_t *json, const struct jpath *path,
-                         const char *key, char **out, ctr_error **err)
-{
-    char *list = NULL;
-    int r = jget_string(spec, json, path, key, J_OPTIONAL, &list, err);
-    if (r <= 0 || list[0] == '\0')
-        return r < 0 ? -1 : 0;
-    if (!spec_valid_id_list(list)) {
-        struct jpath at = JPATH_KEY(path, key);
-        return jpath_error(err, &at, "expected a list such as \"0-3,7\", got \"%s\"", list);
-    }
-    *out = list;
     return 0;
 }
 
@@ -164,8 +144,8 @@ static int parse_cpu(struct ctr_spec *spec, json_t *res, const struct jpath *pat
         jget_opt_uint64(json, &at, "period", UINT64_MAX, &c->period, err) < 0 ||
         jget_opt_int64(json, &at, "realtimeRuntime", -1, INT64_MAX, &c->realtime_runtime, err) < 0 ||
         jget_opt_uint64(json, &at, "realtimePeriod", UINT64_MAX, &c->realtime_period, err) < 0 ||
-        parse_id_list(spec, json, &at, "cpus", &c->cpus, err) < 0 ||
-        parse_id_list(spec, json, &at, "mems", &c->mems, err) < 0 ||
+        jget_id_list(spec, json, &at, "cpus", "list", &c->cpus, err) < 0 ||
+        jget_id_list(spec, json, &at, "mems", "list", &c->mems, err) < 0 ||
         jget_opt_int64(json, &at, "idle", 0, 1, &c->idle, err) < 0)
         return -1;
     if (c->burst.set && c->quota.set && c->quota.value > 0 &&

@@ -59,6 +59,9 @@ void arena_free(struct arena *arena)
 void *arena_alloc(struct arena *arena, size_t size)
 {
     size_t wanted = size;
+    /* The rounding below and the chunk header must not wrap around to a small allocation. */
+    if (size > SIZE_MAX - sizeof(struct arena_chunk) - ARENA_REDZONE - sizeof(max_align_t))
+        return NULL;
     size = (size + ARENA_REDZONE + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
     struct arena_chunk *c = arena->chunks;
     if (c == NULL || c->size - c->used < size) {
@@ -104,27 +107,6 @@ int write_all(int fd, const void *buf, size_t len)
         len -= (size_t)n;
     }
     return 0;
-}
-
-int write_file_at(int dirfd, const char *path, const char *data, size_t len, ctr_error **err)
-{
-    _cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return error_set(err, errno, "open `%s`", path);
-    ssize_t n;
-    do
-        n = write(fd, data, len);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return error_set(err, errno, "write `%.*s` to `%s`", (int)(len > 64 ? 64 : len), data, path);
-    if ((size_t)n != len)
-        return error_set(err, EIO, "short write to `%s`", path);
-    return 0;
-}
-
-int write_file(const char *path, const char *data, size_t len, ctr_error **err)
-{
-    return write_file_at(AT_FDCWD, path, data, len, err);
 }
 
 int read_file_at(int dirfd, const char *path, char **data, size_t *len, ctr_error **err)

@@ -1,12 +1,11 @@
 /* Small helpers shared by every module: scope-bound cleanup (DESIGN.md, "Cleanup"), an arena for
- * the parsed configuration, and whole-file reads and writes. */
+ * the parsed configuration, whole-file reads and complete writes. */
 #ifndef LIBCTR_UTIL_H
 #define LIBCTR_UTIL_H
 
 #include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -15,7 +14,6 @@
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define _cleanup_free_ _cleanup_(cleanup_freep)
 #define _cleanup_close_ _cleanup_(cleanup_closep)
-#define _cleanup_fclose_ _cleanup_(cleanup_fclosep)
 #define _cleanup_closedir_ _cleanup_(cleanup_closedirp)
 
 static inline void cleanup_freep(void *p)
@@ -27,12 +25,6 @@ static inline void cleanup_closep(int *fd)
 {
     if (*fd >= 0)
         close(*fd);
-}
-
-static inline void cleanup_fclosep(FILE **f)
-{
-    if (*f)
-        fclose(*f);
 }
 
 static inline void cleanup_closedirp(DIR **d)
@@ -65,10 +57,6 @@ void arena_free(struct arena *arena);
 void *arena_alloc(struct arena *arena, size_t size);
 char *arena_strdup(struct arena *arena, const char *s);
 
-/* Writes `len` bytes to the existing file `path` (relative to dirfd), as one write(2) as the
- * kernel's control files (cgroup, /proc) expect. Errors name the path. */
-int write_file_at(int dirfd, const char *path, const char *data, size_t len, ctr_error **err);
-int write_file(const char *path, const char *data, size_t len, ctr_error **err);
 /* Reads a whole (small or procfs) file into a NUL-terminated buffer the caller frees. */
 int read_file_at(int dirfd, const char *path, char **data, size_t *len, ctr_error **err);
 
