@@ -38,8 +38,12 @@ int cli_context(const struct cli_globals *globals, ctr_context **ctx);
 /* Loads container `id`; on failure reports and returns NULL. */
 ctr_container *cli_load(const struct cli_globals *globals, ctr_context *ctx, const char *id);
 
-/* Loads container `id`, runs `op` on it and reports its error: the whole of the commands that
- * are one library call. Returns the exit status. */
+/* Loads container `id` (with the --root context) and runs `fn` on it; returns fn's exit status,
+ * or 1 (reported) when the container cannot be loaded. */
+int cli_on_container(const struct cli_globals *globals, const char *id,
+                     int (*fn)(const struct cli_globals *globals, ctr_container *c, void *data),
+                     void *data);
+/* The same for the commands that are one library call: runs `op` and reports its error. */
 int cli_with_container(const struct cli_globals *globals, const char *id,
                        int (*op)(ctr_container *c, ctr_error **err));
 
@@ -49,6 +53,13 @@ int cli_write_pid_file(const char *path, pid_t pid);
 
 /* "9", "KILL", "SIGKILL", "sigkill", "RTMIN+3": -1 when unknown. */
 int cli_parse_signal(const char *text);
+
+/* --preserve-fds N of `command` (create, run, exec): reports a bad count and returns -1. */
+int cli_parse_fd_count(const struct cli_globals *globals, const char *command, const char *text,
+                       unsigned *count);
+
+/* --format table|json: -1 for anything else. */
+int cli_parse_format(const char *text, bool *json);
 
 /* Parses "64m", "1G", "1024" (binary multiples, as runc's units.RAMInBytes); -1 is kept. */
 int cli_parse_bytes(const char *text, long long *value);

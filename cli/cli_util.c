@@ -93,22 +93,35 @@ ctr_container *cli_load(const struct cli_globals *g, ctr_context *ctx, const cha
     return c;
 }
 
-int cli_with_container(const struct cli_globals *g, const char *id,
-                       int (*op)(ctr_container *c, ctr_error **err))
+int cli_on_container(const struct cli_globals *g, const char *id,
+                     int (*fn)(const struct cli_globals *g, ctr_container *c, void *data), void *data)
 {
     ctr_context *ctx;
     if (cli_context(g, &ctx))
         return 1;
-    int ret = 1;
     ctr_container *c = cli_load(g, ctx, id);
-    ctr_error *err = NULL;
-    if (c && op(c, &err) < 0)
-        cli_fail_error(g, err);
-    else if (c)
-        ret = 0;
+    int ret = c ? fn(g, c, data) : 1;
     ctr_container_release(c);
     ctr_context_free(ctx);
     return ret;
+}
+
+struct library_call {
+    int (*op)(ctr_container *c, ctr_error **err);
+};
+
+static int run_library_call(const struct cli_globals *g, ctr_container *c, void *data)
+{
+    const struct library_call *call = data;
+    ctr_error *err = NULL;
+    return call->op(c, &err) < 0 ? cli_fail_error(g, err) : 0;
+}
+
+int cli_with_container(const struct cli_globals *g, const char *id,
+                       int (*op)(ctr_container *c, ctr_error **err))
+{
+    struct library_call call = {.op = op};
+    return cli_on_container(g, id, run_library_call, &call);
 }
 
 int cli_write_pid_file(const char *path, pid_t pid)
@@ -159,6 +172,27 @@ int cli_parse_signal(const char *text)
     long offset = strtol(name + 6, &end, 10);
     int sig = base + sign * (int)offset;
     return *end == '\0' && offset >= 0 && sig >= SIGRTMIN && sig <= SIGRTMAX ? sig : -1;
+}
+
+int cli_parse_fd_count(const struct cli_globals *g, const char *command, const char *text,
+                       unsigned *count)
+{
+    char *end;
+    long n = strtol(text, &end, 10);
+    if (*text == '\0' || *end || n < 0 || n > 65536) {
+        cli_fail(g, "%s: --preserve-fds `%s`: not a count of fds", command, text);
+        return -1;
+    }
+    *count = (unsigned)n;
+    return 0;
+}
+
+int cli_parse_format(const char *text, bool *json)
+{
+    if (strcmp(text, "json") != 0 && strcmp(text, "table") != 0)
+        return -1;
+    *json = strcmp(text, "json") == 0;
+    return 0;
 }
 
 int cli_parse_bytes(const char *text, long long *value)

@@ -75,14 +75,10 @@ static int parse_flags(const struct cli_globals *g, int argc, char **argv, struc
         case 't': f->tty = true; break;
         case 'd': f->detach = true; break;
         case OPT_NO_NEW_PRIVS: f->no_new_privs = true; break;
-        case OPT_PRESERVE_FDS: {
-            char *end;
-            long n = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end || n < 0 || n > 65536)
-                return cli_fail(g, "exec: --preserve-fds `%s`: not a count of fds", optarg);
-            f->preserve_fds = (unsigned)n;
+        case OPT_PRESERVE_FDS:
+            if (cli_parse_fd_count(g, "exec", optarg, &f->preserve_fds) < 0)
+                return 1;
             break;
-        }
         case OPT_IGNORED_ARG:
         case OPT_IGNORED: break;
         default: return cli_fail(g, "exec: bad option (see exec --help)");
@@ -185,8 +181,12 @@ static char *build_process(const struct cli_globals *g, ctr_container *c, struct
             cli_fail_error(g, err);
             return NULL;
         }
-        process = json_loads(base, 0, NULL);
+        process = json_loads(base, 0, &jerr);
         free(base);
+        if (process == NULL) {
+            cli_fail(g, "exec: the container's process: %s", jerr.text);
+            return NULL;
+        }
         json_t *args = json_array();
         for (int i = 0; i < argc; i++)
             json_array_append_new(args, json_string(argv[i]));
@@ -194,7 +194,7 @@ static char *build_process(const struct cli_globals *g, ctr_container *c, struct
         json_object_set_new(process, "terminal", json_boolean(f->tty));
         if (f->cwd)
             json_object_set_new(process, "cwd", json_string(f->cwd));
-        if ((f->user && apply_user(g, process, f->user)) ) {
+        if (f->user && apply_user(g, process, f->user)) {
             json_decref(process);
             return NULL;
         }
@@ -251,25 +251,36 @@ static int run_exec(const struct cli_globals *g, ctr_container *c, struct exec_f
     return status;
 }
 
+struct exec_request {
+    struct exec_flags flags;
+    int argc;    /* the command, after the container id */
+    char **argv;
+};
+
+static int exec_in(const struct cli_globals *g, ctr_container *c, void *data)
+{
+    struct exec_request *req = data;
+    char *process = build_process(g, c, &req->flags, req->argc, req->argv);
+    int ret = process ? run_exec(g, c, &req->flags, process) : 1;
+    free(process);
+    return ret;
+}
+
 int cmd_exec(const struct cli_globals *g, int argc, char **argv)
 {
-    struct exec_flags f = {.env = json_array(), .caps = json_array(), .gids = json_array()};
-    int ret = parse_flags(g, argc, argv, &f);
+    struct exec_request req = {
+        .flags = {.env = json_array(), .caps = json_array(), .gids = json_array()},
+    };
+    int ret = parse_flags(g, argc, argv, &req.flags);
     if (ret == 0 && optind >= argc)
         ret = cli_fail(g, "exec: a container id is required");
-    ctr_context *ctx = NULL;
-    ctr_container *c = NULL;
-    if (ret == 0 && (ret = cli_context(g, &ctx)) == 0 && (c = cli_load(g, ctx, argv[optind])) == NULL)
-        ret = 1;
     if (ret == 0) {
-        char *process = build_process(g, c, &f, argc - optind - 1, argv + optind + 1);
-        ret = process ? run_exec(g, c, &f, process) : 1;
-        free(process);
+        req.argc = argc - optind - 1;
+        req.argv = argv + optind + 1;
+        ret = cli_on_container(g, argv[optind], exec_in, &req);
     }
-    ctr_container_release(c);
-    ctr_context_free(ctx);
-    json_decref(f.env);
-    json_decref(f.caps);
-    json_decref(f.gids);
+    json_decref(req.flags.env);
+    json_decref(req.flags.caps);
+    json_decref(req.flags.gids);
     return ret;
 }

@@ -455,20 +455,22 @@ int cmd_spec(const struct cli_globals *g, int argc, char **argv)
     if (spec && (!rootless || make_rootless(spec) == 0))
         text = json_dumps(spec, JSON_INDENT(2));
     json_decref(spec);
-    int rc = text ? write_new_file(g, path, text)
-                  : cli_fail(g, "spec: build the configuration: %s", strerror(ENOMEM));
-    free(text);
-    /* A default that libctr itself refuses would be a bug here, not the user's: say so, and
-     * leave no file that the next `spec` would refuse to replace. */
+    int rc;
     ctr_spec *loaded = NULL;
     ctr_error *err = NULL;
-    if (rc == 0 && ctr_spec_load_file(path, &loaded, &err) < 0) {
-        unlink(path);
+    if (text == NULL) {
+        rc = cli_fail(g, "spec: build the configuration: %s", strerror(ENOMEM));
+    } else if (ctr_spec_load_data(text, strlen(text), path, &loaded, &err) < 0) {
+        /* A default that libctr itself refuses would be a bug here, not the user's: say so, and
+         * write no file that the next `spec` would refuse to replace. */
         rc = cli_fail(g, "spec: internal error: the generated configuration does not load: %s",
                       ctr_error_message(err));
         ctr_error_free(err);
+    } else {
+        rc = write_new_file(g, path, text);
     }
     ctr_spec_free(loaded);
+    free(text);
     free(path);
     return rc;
 }

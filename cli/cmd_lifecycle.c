@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,14 +47,10 @@ static int parse_create_flags(const struct cli_globals *g, int argc, char **argv
         case 'b': flags->bundle = optarg; break;
         case OPT_PID_FILE: flags->pid_file = optarg; break;
         case OPT_CONSOLE_SOCKET: flags->console_socket = optarg; break;
-        case OPT_PRESERVE_FDS: {
-            char *end;
-            long n = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end || n < 0 || n > 65536)
-                return cli_fail(g, "%s: --preserve-fds `%s`: not a count of fds", argv[0], optarg);
-            flags->preserve_fds = (unsigned)n;
+        case OPT_PRESERVE_FDS:
+            if (cli_parse_fd_count(g, argv[0], optarg, &flags->preserve_fds) < 0)
+                return 1;
             break;
-        }
         case OPT_NO_PIVOT: flags->no_pivot = true; break;
         case OPT_NO_NEW_KEYRING: flags->no_new_keyring = true; break;
         case 'd':
@@ -204,32 +201,40 @@ int cmd_run(const struct cli_globals *g, int argc, char **argv)
     return run_container(g, id, &flags);
 }
 
+static int print_state(const struct cli_globals *g, ctr_container *c, void *data)
+{
+    (void)data;
+    char *text = NULL;
+    ctr_error *err = NULL;
+    if (ctr_container_state_json(c, &text, &err) < 0)
+        return cli_fail_error(g, err);
+    /* Indented, as runc prints it. */
+    json_t *state = json_loads(text, 0, NULL);
+    char *pretty = state ? json_dumps(state, JSON_INDENT(2)) : NULL;
+    printf("%s\n", pretty ? pretty : text);
+    free(pretty);
+    json_decref(state);
+    free(text);
+    return 0;
+}
+
 int cmd_state(const struct cli_globals *g, int argc, char **argv)
 {
     if (argc != 2)
         return cli_fail(g, "state: expected exactly one container id");
-    ctr_context *ctx;
-    if (cli_context(g, &ctx))
-        return 1;
-    int ret = 1;
-    ctr_container *c = cli_load(g, ctx, argv[1]);
-    char *text = NULL;
+    return cli_on_container(g, argv[1], print_state, NULL);
+}
+
+struct kill_request {
+    int signal;
+    bool all;
+};
+
+static int send_signal(const struct cli_globals *g, ctr_container *c, void *data)
+{
+    const struct kill_request *req = data;
     ctr_error *err = NULL;
-    if (c && ctr_container_state_json(c, &text, &err) < 0) {
-        cli_fail_error(g, err);
-    } else if (c) {
-        /* Indented, as runc prints it. */
-        json_t *state = json_loads(text, 0, NULL);
-        char *pretty = state ? json_dumps(state, JSON_INDENT(2)) : NULL;
-        printf("%s\n", pretty ? pretty : text);
-        free(pretty);
-        json_decref(state);
-        free(text);
-        ret = 0;
-    }
-    ctr_container_release(c);
-    ctr_context_free(ctx);
-    return ret;
+    return ctr_container_kill(c, req->signal, req->all, &err) < 0 ? cli_fail_error(g, err) : 0;
 }
 
 int cmd_kill(const struct cli_globals *g, int argc, char **argv)
@@ -238,32 +243,18 @@ int cmd_kill(const struct cli_globals *g, int argc, char **argv)
         {"all", no_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
     };
-    bool all = false;
+    struct kill_request req = {.signal = SIGTERM};
     int opt;
     while ((opt = getopt_long(argc, argv, "+a", options, NULL)) != -1) {
         if (opt != 'a')
             return cli_fail(g, "kill: bad option (see kill --help)");
-        all = true;
+        req.all = true;
     }
     if (optind >= argc || argc - optind > 2)
         return cli_fail(g, "kill: expected a container id and at most one signal");
-    const char *id = argv[optind];
-    int signal = 15;
-    if (argc - optind == 2 && (signal = cli_parse_signal(argv[optind + 1])) < 0)
+    if (argc - optind == 2 && (req.signal = cli_parse_signal(argv[optind + 1])) < 0)
         return cli_fail(g, "kill: unknown signal `%s`", argv[optind + 1]);
-    ctr_context *ctx;
-    if (cli_context(g, &ctx))
-        return 1;
-    int ret = 1;
-    ctr_container *c = cli_load(g, ctx, id);
-    ctr_error *err = NULL;
-    if (c && ctr_container_kill(c, signal, all, &err) < 0)
-        cli_fail_error(g, err);
-    else if (c)
-        ret = 0;
-    ctr_container_release(c);
-    ctr_context_free(ctx);
-    return ret;
+    return cli_on_container(g, argv[optind], send_signal, &req);
 }
 
 int cmd_delete(const struct cli_globals *g, int argc, char **argv)
@@ -314,9 +305,7 @@ int cmd_list(const struct cli_globals *g, int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "+f:q", options, NULL)) != -1) {
         if (opt == 'q')
             quiet = true;
-        else if (opt == 'f' && (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0))
-            json = strcmp(optarg, "json") == 0;
-        else
+        else if (opt != 'f' || cli_parse_format(optarg, &json) < 0)
             return cli_fail(g, "list: --format must be table or json");
     }
     if (optind != argc)

@@ -97,6 +97,13 @@ static json_t *read_resources(const struct cli_globals *g, const char *path)
     return json;
 }
 
+static int apply_resources(const struct cli_globals *g, ctr_container *c, void *data)
+{
+    const char *text = data;
+    ctr_error *err = NULL;
+    return ctr_container_update(c, text, strlen(text), &err) < 0 ? cli_fail_error(g, err) : 0;
+}
+
 int cmd_update(const struct cli_globals *g, int argc, char **argv)
 {
     struct option options[N_UPDATE_FLAGS + 2];
@@ -135,18 +142,8 @@ int cmd_update(const struct cli_globals *g, int argc, char **argv)
                 json_object_set(resources, key, group);
         }
         char *text = json_dumps(resources, JSON_COMPACT);
-        ctr_context *ctx;
-        ret = text ? cli_context(g, &ctx) : cli_fail(g, "update: out of memory");
-        if (ret == 0) {
-            ctr_container *c = cli_load(g, ctx, argv[optind]);
-            ctr_error *err = NULL;
-            if (c == NULL)
-                ret = 1;
-            else if (ctr_container_update(c, text, strlen(text), &err) < 0)
-                ret = cli_fail_error(g, err);
-            ctr_container_release(c);
-            ctr_context_free(ctx);
-        }
+        ret = text ? cli_on_container(g, argv[optind], apply_resources, text)
+                   : cli_fail(g, "update: out of memory");
         free(text);
     }
     json_decref(resources);
@@ -175,6 +172,31 @@ static void print_command(pid_t pid)
     printf("%-8d %s\n", (int)pid, buf);
 }
 
+static int print_processes(const struct cli_globals *g, ctr_container *c, void *data)
+{
+    bool json = *(const bool *)data;
+    pid_t *pids = NULL;
+    size_t count = 0;
+    ctr_error *err = NULL;
+    if (ctr_container_pids(c, &pids, &count, &err) < 0)
+        return cli_fail_error(g, err);
+    if (json) {
+        json_t *array = json_array();
+        for (size_t i = 0; i < count; i++)
+            json_array_append_new(array, json_integer(pids[i]));
+        char *text = json_dumps(array, JSON_COMPACT);
+        printf("%s\n", text ? text : "[]");
+        free(text);
+        json_decref(array);
+    } else {
+        printf("%-8s %s\n", "PID", "CMD");
+        for (size_t i = 0; i < count; i++)
+            print_command(pids[i]);
+    }
+    free(pids);
+    return 0;
+}
+
 int cmd_ps(const struct cli_globals *g, int argc, char **argv)
 {
     static const struct option options[] = {
@@ -184,43 +206,12 @@ int cmd_ps(const struct cli_globals *g, int argc, char **argv)
     bool json = false;
     int opt;
     while ((opt = getopt_long(argc, argv, "+f:", options, NULL)) != -1) {
-        if (opt == 'f' && (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0))
-            json = strcmp(optarg, "json") == 0;
-        else
+        if (opt != 'f' || cli_parse_format(optarg, &json) < 0)
             return cli_fail(g, "ps: --format must be table or json");
     }
     if (optind >= argc)
         return cli_fail(g, "ps: a container id is required");
-    ctr_context *ctx;
-    if (cli_context(g, &ctx))
-        return 1;
-    int ret = 1;
-    ctr_container *c = cli_load(g, ctx, argv[optind]);
-    pid_t *pids = NULL;
-    size_t count = 0;
-    ctr_error *err = NULL;
-    if (c && ctr_container_pids(c, &pids, &count, &err) < 0) {
-        cli_fail_error(g, err);
-    } else if (c) {
-        if (json) {
-            json_t *array = json_array();
-            for (size_t i = 0; i < count; i++)
-                json_array_append_new(array, json_integer(pids[i]));
-            char *text = json_dumps(array, JSON_COMPACT);
-            printf("%s\n", text ? text : "[]");
-            free(text);
-            json_decref(array);
-        } else {
-            printf("%-8s %s\n", "PID", "CMD");
-            for (size_t i = 0; i < count; i++)
-                print_command(pids[i]);
-        }
-        ret = 0;
-    }
-    free(pids);
-    ctr_container_release(c);
-    ctr_context_free(ctx);
-    return ret;
+    return cli_on_container(g, argv[optind], print_processes, &json);
 }
 
 /* ---- events -------------------------------------------------------------------------------------- */
@@ -301,6 +292,16 @@ static int stream_events(const struct cli_globals *g, ctr_container *c, int inte
     return ret;
 }
 
+/* Stats once (data NULL, --stats), or then the stream every *data milliseconds. */
+static int show_events(const struct cli_globals *g, ctr_container *c, void *data)
+{
+    const int *interval_ms = data;
+    int ret = print_stats(g, c);
+    if (ret == 0 && interval_ms)
+        ret = stream_events(g, c, *interval_ms);
+    return ret;
+}
+
 int cmd_events(const struct cli_globals *g, int argc, char **argv)
 {
     static const struct option options[] = {
@@ -320,14 +321,5 @@ int cmd_events(const struct cli_globals *g, int argc, char **argv)
     }
     if (optind != argc - 1)
         return cli_fail(g, "events: expected exactly one container id");
-    ctr_context *ctx;
-    if (cli_context(g, &ctx))
-        return 1;
-    ctr_container *c = cli_load(g, ctx, argv[optind]);
-    int ret = c ? print_stats(g, c) : 1;
-    if (ret == 0 && !once)
-        ret = stream_events(g, c, interval_ms);
-    ctr_container_release(c);
-    ctr_context_free(ctx);
-    return ret;
+    return cli_on_container(g, argv[optind], show_events, once ? NULL : &interval_ms);
 }

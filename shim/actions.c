@@ -127,11 +127,12 @@ int action_start(const struct shim_options *opts, struct shim_socket *daemon_soc
     socket_path(opts, path, sizeof(path));
     snprintf(address, sizeof(address), "unix://%s", path);
 
+    int fd = -1;
     if (mkdir("/run/containerd", 0711) < 0 && errno != EEXIST)
         goto fail;
     if (mkdir(SOCKET_DIR, 0711) < 0 && errno != EEXIST)
         goto fail;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         goto fail;
     if (bind_unix(fd, path) < 0) {
@@ -140,6 +141,7 @@ int action_start(const struct shim_options *opts, struct shim_socket *daemon_soc
         /* A shim of this container already serves it: a repeated `start` reports it. */
         if (can_connect(path)) {
             close(fd);
+            fd = -1;
             if (write_file_atomic("address", address) < 0)
                 goto fail;
             fputs(address, stdout);
@@ -178,6 +180,8 @@ fail_socket:;
     errno = saved;
 fail:
     fprintf(stderr, "start shim for %s: socket %s: %s\n", opts->id, path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
     return -1;
 }
 

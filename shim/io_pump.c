@@ -20,6 +20,8 @@ static void pump_reset(struct pump *p, struct loop *loop)
     *p = (struct pump){.loop = loop, .src = {.fd = -1}, .dst = {.fd = -1}};
 }
 
+/* Also closes the fds of a pump that was never started: a terminal process's FIFOs before its
+ * console exists, a console kept only for ResizePty. */
 static void pump_stop(struct pump *p)
 {
     loop_unwatch(p->loop, &p->src);
@@ -250,6 +252,8 @@ int stdio_attach_console(struct stdio *io, int console)
      * an fd once, so the stdin pump writes through a duplicate. */
     if (in_fifo >= 0) {
         int dup_fd = fcntl(console, F_DUPFD_CLOEXEC, 3);
+        if (dup_fd < 0)
+            close(in_fifo);
         if (dup_fd < 0 || pump_start(&io->in, in_fifo, dup_fd) < 0)
             ret = -1;
     }
@@ -270,28 +274,14 @@ int stdio_console(const struct stdio *io)
 
 void stdio_close_stdin(struct stdio *io)
 {
-    if (io->in.active)
-        pump_stop(&io->in);
-    else if (io->in.src.fd >= 0) {
-        close(io->in.src.fd);
-        io->in.src.fd = -1;
-    }
+    pump_stop(&io->in);
 }
 
 static void drain_and_stop(struct pump *p)
 {
     if (p->active)
         pump_move(p, 64);
-    if (p->active)
-        pump_stop(p);
-    else {
-        /* Opened but never started (a terminal process that never got its console). */
-        if (p->src.fd >= 0)
-            close(p->src.fd);
-        if (p->dst.fd >= 0)
-            close(p->dst.fd);
-        pump_reset(p, p->loop);
-    }
+    pump_stop(p);
 }
 
 void stdio_close(struct stdio *io)

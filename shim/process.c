@@ -18,6 +18,16 @@ struct process *task_find_process(struct task *task, const char *exec_id)
     return NULL;
 }
 
+struct process *task_find_by_pid(struct task *task, pid_t pid)
+{
+    if (task->init.pid == pid && task->init.state != PROCESS_STOPPED)
+        return &task->init;
+    for (struct process *p = task->execs; p; p = p->next)
+        if (p->pid == pid && p->state == PROCESS_RUNNING)
+            return p;
+    return NULL;
+}
+
 void process_fill_timestamp(const struct process *p, Google__Protobuf__Timestamp *ts)
 {
     ts->seconds = p->exited_at.tv_sec;

@@ -13,19 +13,6 @@
 #include "log.h"
 #include "shim.h"
 
-static struct process *find_by_pid(struct shim *shim, pid_t pid)
-{
-    struct task *task = shim->task;
-    if (task == NULL)
-        return NULL;
-    if (task->init.pid == pid && task->init.state != PROCESS_STOPPED)
-        return &task->init;
-    for (struct process *p = task->execs; p; p = p->next)
-        if (p->pid == pid && p->state == PROCESS_RUNNING)
-            return p;
-    return NULL;
-}
-
 static int shell_status(const siginfo_t *info)
 {
     return info->si_code == CLD_EXITED ? info->si_status : 128 + info->si_status;
@@ -39,7 +26,7 @@ void reaper_collect(struct shim *shim)
         siginfo_t info = {0};
         if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 || info.si_pid == 0)
             return;
-        struct process *p = find_by_pid(shim, info.si_pid);
+        struct process *p = shim->task ? task_find_by_pid(shim->task, info.si_pid) : NULL;
         int status = shell_status(&info);
         if (p && p == &shim->task->init) {
             struct task *task = shim->task;

@@ -156,6 +156,7 @@ out:
     loop_timer_disarm(&shim.loop, &shim.idle_timer);
     if (shim.events.namespace)
         publisher_fini(&shim.events);
+    loop_fini(&shim.loop);
     ctr_context_free(shim.ctx);
     free(root);
     log_close();

@@ -124,6 +124,8 @@ void task_service_forget_conn(struct shim *shim, struct server_conn *conn);
 
 /* ---- process.c: processes, their exits and their events ---- */
 struct process *task_find_process(struct task *task, const char *exec_id);
+/* The task's process running as `pid`: the init until its exit is recorded, an exec once started. */
+struct process *task_find_by_pid(struct task *task, pid_t pid);
 /* Records the exit of `p` (status as a shell reports it), publishes TaskExit, answers waiters. */
 void process_exited(struct shim *shim, struct process *p, int status);
 void process_free(struct process *p);

@@ -63,6 +63,16 @@ static int code_of(const ctr_error *err)
     }
 }
 
+/* The outcome of a task_create.h call: its error, or `payload`. */
+static void reply_result(const struct call *call, int code, const char *errbuf,
+                         const ProtobufCMessage *payload)
+{
+    if (code != TTRPC_OK)
+        reply_error(call, code, "%s", errbuf);
+    else
+        reply(call, payload);
+}
+
 static void reply_ctr_error(const struct call *call, ctr_error *err)
 {
     reply_error(call, code_of(err), "%s", ctr_error_message(err));
@@ -106,14 +116,9 @@ static void do_create(const struct call *call, const uint8_t *payload, size_t le
     int pid = 0;
     char errbuf[1024] = "";
     int code = task_create(call->shim, req, &pid, errbuf, sizeof(errbuf));
-    if (code != TTRPC_OK) {
-        reply_error(call, code, "%s", errbuf);
-    } else {
-        Containerd__Task__V2__CreateTaskResponse resp =
-            CONTAINERD__TASK__V2__CREATE_TASK_RESPONSE__INIT;
-        resp.pid = (uint32_t)pid;
-        reply(call, &resp.base);
-    }
+    Containerd__Task__V2__CreateTaskResponse resp = CONTAINERD__TASK__V2__CREATE_TASK_RESPONSE__INIT;
+    resp.pid = (uint32_t)pid;
+    reply_result(call, code, errbuf, &resp.base);
     FREE(containerd__task__v2__create_task_request);
 }
 
@@ -125,13 +130,9 @@ static void do_start(const struct call *call, const uint8_t *payload, size_t len
         char errbuf[1024] = "";
         int code = p->exec_id ? task_start_exec(call->shim, p, errbuf, sizeof(errbuf))
                               : task_start_init(call->shim, p->task, errbuf, sizeof(errbuf));
-        if (code != TTRPC_OK) {
-            reply_error(call, code, "%s", errbuf);
-        } else {
-            Containerd__Task__V2__StartResponse resp = CONTAINERD__TASK__V2__START_RESPONSE__INIT;
-            resp.pid = (uint32_t)p->pid;
-            reply(call, &resp.base);
-        }
+        Containerd__Task__V2__StartResponse resp = CONTAINERD__TASK__V2__START_RESPONSE__INIT;
+        resp.pid = (uint32_t)p->pid;
+        reply_result(call, code, errbuf, &resp.base);
     }
     FREE(containerd__task__v2__start_request);
 }
@@ -143,15 +144,11 @@ static void do_delete(const struct call *call, const uint8_t *payload, size_t le
     if (p) {
         Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
         Containerd__Task__V2__DeleteResponse resp = CONTAINERD__TASK__V2__DELETE_RESPONSE__INIT;
+        resp.exited_at = &ts;
         char errbuf[1024] = "";
         int code = task_delete_process(call->shim, p, &resp.pid, &resp.exit_status, &ts, errbuf,
                                        sizeof(errbuf));
-        if (code != TTRPC_OK) {
-            reply_error(call, code, "%s", errbuf);
-        } else {
-            resp.exited_at = &ts;
-            reply(call, &resp.base);
-        }
+        reply_result(call, code, errbuf, &resp.base);
     }
     FREE(containerd__task__v2__delete_request);
 }
@@ -163,10 +160,8 @@ static void do_exec(const struct call *call, const uint8_t *payload, size_t len)
     if (task) {
         char errbuf[1024] = "";
         int code = task_add_exec(call->shim, task, req, errbuf, sizeof(errbuf));
-        if (code != TTRPC_OK)
-            reply_error(call, code, "%s", errbuf);
-        else
-            reply_empty(call);
+        Google__Protobuf__Empty empty = GOOGLE__PROTOBUF__EMPTY__INIT;
+        reply_result(call, code, errbuf, &empty.base);
     }
     FREE(containerd__task__v2__exec_process_request);
 }
@@ -210,6 +205,42 @@ static void do_state(const struct call *call, const uint8_t *payload, size_t len
     FREE(containerd__task__v2__state_request);
 }
 
+/* The processes of `task`, each exec'd one with its exec id (as runc's shim says which it is). */
+static void reply_pids(const struct call *call, struct task *task, const pid_t *pids, size_t count)
+{
+    Containerd__V1__Types__ProcessInfo *infos = calloc(count + 1, sizeof(*infos));
+    Containerd__V1__Types__ProcessInfo **list = calloc(count + 1, sizeof(*list));
+    Google__Protobuf__Any *anys = calloc(count + 1, sizeof(*anys));
+    if (infos == NULL || list == NULL || anys == NULL) {
+        reply_error(call, TTRPC_RESOURCE_EXHAUSTED, "pids: out of memory");
+        goto out;
+    }
+    Containerd__Runc__V1__ProcessDetails details = CONTAINERD__RUNC__V1__PROCESS_DETAILS__INIT;
+    for (size_t i = 0; i < count; i++) {
+        containerd__v1__types__process_info__init(&infos[i]);
+        infos[i].pid = (uint32_t)pids[i];
+        list[i] = &infos[i];
+        struct process *exec = task_find_by_pid(task, pids[i]);
+        if (exec == NULL || exec->exec_id == NULL)
+            continue;
+        google__protobuf__any__init(&anys[i]);
+        details.exec_id = exec->exec_id;
+        anys[i].type_url = "containerd.runc.v1.ProcessDetails";
+        if (ttrpc_pack(&details.base, &anys[i].value.data, &anys[i].value.len) == 0)
+            infos[i].info = &anys[i];
+    }
+    Containerd__Task__V2__PidsResponse resp = CONTAINERD__TASK__V2__PIDS_RESPONSE__INIT;
+    resp.n_processes = count;
+    resp.processes = list;
+    reply(call, &resp.base);
+    for (size_t i = 0; i < count; i++)
+        free(anys[i].value.data);
+out:
+    free(anys);
+    free(list);
+    free(infos);
+}
+
 static void do_pids(const struct call *call, const uint8_t *payload, size_t len)
 {
     UNPACK(Containerd__Task__V2__PidsRequest, containerd__task__v2__pids_request)
@@ -217,45 +248,11 @@ static void do_pids(const struct call *call, const uint8_t *payload, size_t len)
     pid_t *pids = NULL;
     size_t count = 0;
     ctr_error *err = NULL;
-    if (task && ctr_container_pids(task->container, &pids, &count, &err) < 0) {
+    if (task && ctr_container_pids(task->container, &pids, &count, &err) < 0)
         reply_ctr_error(call, err);
-    } else if (task) {
-        Containerd__V1__Types__ProcessInfo *infos = calloc(count + 1, sizeof(*infos));
-        Containerd__V1__Types__ProcessInfo **list = calloc(count + 1, sizeof(*list));
-        Google__Protobuf__Any *anys = calloc(count + 1, sizeof(*anys));
-        Containerd__Runc__V1__ProcessDetails details = CONTAINERD__RUNC__V1__PROCESS_DETAILS__INIT;
-        if (infos == NULL || list == NULL || anys == NULL) {
-            reply_error(call, TTRPC_RESOURCE_EXHAUSTED, "pids: out of memory");
-            count = 0;
-        }
-        for (size_t i = 0; i < count; i++) {
-            containerd__v1__types__process_info__init(&infos[i]);
-            infos[i].pid = (uint32_t)pids[i];
-            list[i] = &infos[i];
-            /* Like runc's shim: say which exec'd process a pid is. */
-            for (struct process *p = task->execs; p; p = p->next) {
-                if (p->pid != pids[i] || p->state != PROCESS_RUNNING)
-                    continue;
-                google__protobuf__any__init(&anys[i]);
-                details.exec_id = p->exec_id;
-                anys[i].type_url = "containerd.runc.v1.ProcessDetails";
-                if (ttrpc_pack(&details.base, &anys[i].value.data, &anys[i].value.len) == 0)
-                    infos[i].info = &anys[i];
-            }
-        }
-        if (infos && list && anys) {
-            Containerd__Task__V2__PidsResponse resp = CONTAINERD__TASK__V2__PIDS_RESPONSE__INIT;
-            resp.n_processes = count;
-            resp.processes = list;
-            reply(call, &resp.base);
-        }
-        for (size_t i = 0; anys && i < count; i++)
-            free(anys[i].value.data);
-        free(anys);
-        free(list);
-        free(infos);
-        free(pids);
-    }
+    else if (task)
+        reply_pids(call, task, pids, count);
+    free(pids);
     FREE(containerd__task__v2__pids_request);
 }
 
@@ -473,20 +470,24 @@ void task_service_dispatch(struct shim *shim, struct server_conn *conn, uint32_t
     reply_error(&call, TTRPC_UNIMPLEMENTED, "method %s", method);
 }
 
+static void forget_waiters(struct process *p, struct server_conn *conn)
+{
+    for (struct waiter **w = &p->waiters; *w;) {
+        if ((*w)->conn == conn) {
+            struct waiter *gone = *w;
+            *w = gone->next;
+            free(gone);
+        } else {
+            w = &(*w)->next;
+        }
+    }
+}
+
 void task_service_forget_conn(struct shim *shim, struct server_conn *conn)
 {
     if (shim->task == NULL)
         return;
-    struct process *procs[1] = {&shim->task->init};
-    for (struct process *p = procs[0]; p; p = p == procs[0] ? shim->task->execs : p->next) {
-        for (struct waiter **w = &p->waiters; *w;) {
-            if ((*w)->conn == conn) {
-                struct waiter *gone = *w;
-                *w = gone->next;
-                free(gone);
-            } else {
-                w = &(*w)->next;
-            }
-        }
-    }
+    forget_waiters(&shim->task->init, conn);
+    for (struct process *p = shim->task->execs; p; p = p->next)
+        forget_waiters(p, conn);
 }
