@@ -147,15 +147,21 @@ class CrunInPrivateNamespace(Runtime):
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def run(self, bundle, container_id, capture=False):
-        self.worker.stdin.write(json.dumps([str(bundle), container_id, capture]) + "\n")
-        self.worker.stdin.flush()
-        reply = self.worker.stdout.readline()
+        try:
+            self.worker.stdin.write(json.dumps([str(bundle), container_id, capture]) + "\n")
+            self.worker.stdin.flush()
+            reply = self.worker.stdout.readline()
+        except BrokenPipeError:
+            reply = ""
         if not reply:
             return 1, 0.0, "", "the crun worker died (see its error above)"
         return tuple(json.loads(reply))
 
     def close(self):
-        self.worker.stdin.close()
+        try:
+            self.worker.stdin.close()
+        except BrokenPipeError:
+            pass  # it died with a request unread: the other runtimes' clean-up still runs
         self.worker.wait()
 
 

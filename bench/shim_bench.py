@@ -89,6 +89,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         while run(["ctr", "--address", self.socket, "version"], env=self.env,
                   check=False).returncode != 0:
             if self.process.poll() is not None or time.monotonic() > deadline:
+                self._stop_daemon()  # the caller has no handle to stop it with
                 sys.exit(f"shim_bench: containerd did not start (see {directory}/containerd.log)")
             time.sleep(0.1)
 
@@ -131,6 +132,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 
     def stop(self):
         self.remove_all()
+        self._stop_daemon()
+
+    def _stop_daemon(self):
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(20)

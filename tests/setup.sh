@@ -8,9 +8,11 @@
 set -eu
 
 # libc6-dev is named because gcc only recommends it and recommends are not installed.
-# qemu-system-x86, linux-image-amd64 and cpio: the pure cgroup v2 VM (test_cgroup_v2_vm.py).
+# iproute2 (`ip`, for the veth pairs of test_netdevices.py) is on a full Debian install but not
+# in minimal images. qemu-system-x86, linux-image-amd64 and cpio: the pure cgroup v2 VM
+# (test_cgroup_v2_vm.py).
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev libjansson-dev libseccomp-dev libcap-ng-dev
-libmount-dev libcmocka-dev busybox-static python3-pytest
+libmount-dev libcmocka-dev busybox-static python3-pytest iproute2
 qemu-system-x86 linux-image-amd64 cpio"
 # The container managers the integration tests run ctr-run under (test_managers_*.py): podman with
 # conmon, containerd with umoci to make its OCI image, docker. Their daemons are started by the

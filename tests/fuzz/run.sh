@@ -22,8 +22,7 @@ fail() {
     exit 1
 }
 
-command -v clang >/dev/null ||
-    fail "clang not found (tests/setup.sh installs clang and libclang-rt-14-dev)"
+. tests/sanitizer-env.sh # clang, llvm-symbolizer
 
 if [ ! -f "$FUZZ_BUILD_DIR/build.ninja" ]; then
     echo "==> meson setup $FUZZ_BUILD_DIR (clang, -Dfuzz=true)"
@@ -57,13 +56,6 @@ dict=$FUZZ_BUILD_DIR/spec.dict
 # abort_on_error: a report kills the target with SIGABRT, which libFuzzer counts as a crash.
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:${UBSAN_OPTIONS:-}"
-for symbolizer in llvm-symbolizer /usr/lib/llvm-14/bin/llvm-symbolizer; do
-    if command -v "$symbolizer" >/dev/null; then
-        ASAN_SYMBOLIZER_PATH=$(command -v "$symbolizer")
-        export ASAN_SYMBOLIZER_PATH
-        break
-    fi
-done
 
 # libFuzzer's last status line, "#123456 DONE cov: 1234 ft: 5678 corp: 345/90Kb ... exec/s: 2000
 # ...", in words: runs, edges covered, features (edges with hit counts...), corpus entries.

@@ -8,6 +8,10 @@
     ctr_root    this test's --root state directory (created by ctr-run; must be empty at the end)
     ctr         ctr(*args) runs `ctr-run --root ctr_root ARGS...`
     run         run(bundle, id=None) runs `ctr-run --root ctr_root run --bundle B ID`
+    detached    detached(configure=None, ...) starts a container with `run --detach`, returns its
+                id, and deletes it at the end of the test
+    private_rootfs  factory: a small busybox rootfs of the test's own, which it may change
+    uts_namespace   the path of a UTS namespace held by a helper process for the test
 
 Every test is followed by a leak check (autouse): a mount, a cgroup, a process or a container
 state directory that the test left behind fails it with the list, and is cleaned up so the next
@@ -16,8 +20,10 @@ test starts from a clean host.
 
 import itertools
 import os
+import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -25,8 +31,6 @@ import pytest
 import ctrtest
 
 REPO = Path(__file__).resolve().parents[2]
-# Generous: under qemu's software emulation programs run 10-50x slower than natively.
-DEFAULT_TIMEOUT = float(os.environ.get("CTR_TEST_TIMEOUT", "30"))
 
 
 def pytest_collection_modifyitems(config, items):
@@ -103,7 +107,7 @@ def workdir():
         print(f"\nnot removing {path}: still mounted below it: "
               + ", ".join(m.mountpoint for m in still_mounted))
         return
-    subprocess.run(["rm", "-rf", "--one-file-system", str(path)], check=False)
+    ctrtest.remove_tree(path)
 
 
 @pytest.fixture(scope="session")
@@ -180,41 +184,16 @@ def bundle(test_dir, rootfs):
     return make
 
 
-def _format_failure(what, cmd, stdout, stderr):
-    return (f"{what}: {' '.join(map(str, cmd))}\n--- stdout\n{stdout.rstrip() or '(empty)'}\n"
-            f"--- stderr\n{stderr.rstrip() or '(empty)'}")
-
-
 @pytest.fixture
 def ctr(ctr_run, ctr_root):
     """ctr(*args, timeout=..., input=None, check=False, env=None) runs
-    `ctr-run --root ctr_root ARGS...` and returns the subprocess.CompletedProcess with its stdout
-    and stderr as text. With check=True a non-zero exit fails the test, showing the output.
+    `ctr-run --root ctr_root ARGS...` with ctrtest.run_command and returns the
+    subprocess.CompletedProcess with its stdout and stderr as text. With check=True a non-zero
+    exit fails the test, showing the output."""
 
-    Output goes through temporary files, not pipes: a detached container that inherits them must
-    not keep the call waiting for an end of file that never comes."""
-
-    def call(*args, timeout=DEFAULT_TIMEOUT, input=None, check=False, env=None):
-        cmd = [str(ctr_run), "--root", str(ctr_root), *map(str, args)]
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            timed_out = False
-            try:
-                result = subprocess.run(cmd, input=input.encode() if input is not None else None,
-                                        stdin=None if input is not None else subprocess.DEVNULL,
-                                        stdout=out, stderr=err, timeout=timeout, env=env)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-            out.seek(0)
-            err.seek(0)
-            stdout, stderr = (f.read().decode(errors="replace") for f in (out, err))
-        if timed_out:
-            pytest.fail(_format_failure(f"timed out after {timeout:g}s", cmd, stdout, stderr),
-                        pytrace=False)
-        result.stdout, result.stderr = stdout, stderr
-        if check and result.returncode != 0:
-            pytest.fail(_format_failure(f"exit status {result.returncode}", cmd, stdout, stderr),
-                        pytrace=False)
-        return result
+    def call(*args, timeout=ctrtest.DEFAULT_TIMEOUT, input=None, check=False, env=None):
+        return ctrtest.run_command([ctr_run, "--root", ctr_root, *args], env=env,
+                                   timeout=timeout, input=input, check=check)
 
     return call
 
@@ -233,3 +212,79 @@ def run(ctr):
         return result
 
     return call
+
+
+@pytest.fixture
+def detached(ctr, bundle):
+    """detached(configure=None, args=("sleep", "100"), cgroups_path=None) starts a container from a
+    new bundle with `ctr-run run --detach` (which must succeed) and returns its id.
+    `configure(bundle)` may change the bundle first; `cgroups_path` is a linux.cgroupsPath with
+    `{id}` for the container's id. Every container started is deleted with --force at the end of
+    the test, whether it passed or not."""
+    started = []
+
+    def start(configure=None, args=("sleep", "100"), cgroups_path=None):
+        b = bundle(list(args))
+        if configure:
+            configure(b)
+        cid = ctrtest.new_id()
+        if cgroups_path is not None:
+            b.linux["cgroupsPath"] = cgroups_path.format(id=cid)
+        started.append(cid)
+        ctr("run", "--detach", "--bundle", b.write(), cid, check=True)
+        return cid
+
+    yield start
+    for cid in started:
+        ctr("delete", "--force", cid)
+
+
+# ---- for tests that need more than the shared rootfs ----
+
+# The applets the tests' scripts use; a private rootfs gets a symlink for each.
+APPLETS = ["sh", "cat", "echo", "ls", "stat", "touch", "mkdir", "readlink", "grep", "test",
+           "wc", "true", "head", "rm", "ln"]
+
+
+@pytest.fixture
+def private_rootfs(test_dir):
+    """private_rootfs(name="rootfs") makes a small busybox rootfs of the test's own, which the test
+    may plant symlinks in or let the container write to: /bin/busybox with the APPLETS links,
+    /etc/passwd and /etc/group, empty /proc /sys /tmp and (unless dev=False) /dev. Removed
+    afterwards."""
+    made = []
+
+    def make(name="rootfs", dev=True, parent=None):
+        root = Path(parent or test_dir) / name
+        for d in ["bin", "etc", "proc", "sys", "tmp"] + (["dev"] if dev else []):
+            (root / d).mkdir(parents=True, exist_ok=True)
+        root.chmod(0o755)
+        (root / "tmp").chmod(0o1777)
+        shutil.copy2("/bin/busybox", root / "bin" / "busybox")
+        for applet in APPLETS:
+            (root / "bin" / applet).symlink_to("busybox")
+        (root / "etc" / "passwd").write_text("root:x:0:0:root:/:/bin/sh\n")
+        (root / "etc" / "group").write_text("root:x:0:\ntty:x:5:\n")
+        made.append(root)
+        return root
+
+    yield make
+    for root in made:
+        ctrtest.remove_tree(root)
+
+
+@pytest.fixture
+def uts_namespace():
+    """A UTS namespace held by a helper process for the test: joining it by path makes the runtime
+    take its general (fork, then setns/unshare) path instead of one clone3."""
+    helper = subprocess.Popen(["unshare", "--uts", "sleep", "100"])
+    try:
+        ns = f"/proc/{helper.pid}/ns/uts"
+        deadline = time.monotonic() + 5
+        while os.readlink(ns) == os.readlink("/proc/self/ns/uts"):
+            assert time.monotonic() < deadline, "unshare did not make a UTS namespace"
+            time.sleep(0.01)
+        yield ns
+    finally:
+        helper.kill()
+        helper.wait()

@@ -1,7 +1,8 @@
-"""Helpers for libctr's integration tests: bundles and the host-leak checker.
+"""Helpers for libctr's integration tests: running commands, bundles, the mount table, the
+host-leak checker and a console socket.
 
 conftest.py turns these into fixtures; tests import from here only what they need directly
-(e.g. `default_config` or `Bundle` to build something unusual).
+(e.g. `default_config` or `Bundle` to build something unusual). managers.py builds on them.
 """
 
 import copy
@@ -9,12 +10,76 @@ import ctypes
 import json
 import os
 import re
+import select
 import signal
+import socket
 import subprocess
+import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
+
+# Generous: under qemu's software emulation programs run 10-50x slower than natively.
+DEFAULT_TIMEOUT = float(os.environ.get("CTR_TEST_TIMEOUT", "30"))
+
+
+# --------------------------------------------------------------------------------------------
+# Running commands
+# --------------------------------------------------------------------------------------------
+
+def _format_failure(what, cmd, stdout, stderr):
+    return (f"{what}: {' '.join(map(str, cmd))}\n--- stdout\n{stdout.rstrip() or '(empty)'}\n"
+            f"--- stderr\n{stderr.rstrip() or '(empty)'}")
+
+
+def run_command(cmd, env=None, timeout=DEFAULT_TIMEOUT, input=None, check=False):
+    """Runs `cmd`, returns the CompletedProcess with text stdout and stderr. Output goes through
+    temporary files, not pipes: a detached container, a container process or a shim that inherits
+    them must not keep the call waiting for an end of file that never comes. A timeout fails the
+    test, showing what was printed; so does a non-zero exit with check=True."""
+    cmd = [str(c) for c in cmd]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        timed_out = False
+        try:
+            result = subprocess.run(cmd, env=env, stdout=out, stderr=err, timeout=timeout,
+                                    input=input.encode() if input is not None else None,
+                                    stdin=None if input is not None else subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = (f.read().decode(errors="replace") for f in (out, err))
+    if timed_out:
+        pytest.fail(_format_failure(f"timed out after {timeout:g}s", cmd, stdout, stderr),
+                    pytrace=False)
+    result.stdout, result.stderr = stdout, stderr
+    if check and result.returncode != 0:
+        pytest.fail(_format_failure(f"exit status {result.returncode}", cmd, stdout, stderr),
+                    pytrace=False)
+    return result
+
+
+def wait_for(predicate, what, timeout=DEFAULT_TIMEOUT, interval=0.05):
+    """Polls `predicate` until it returns something true, which is returned; fails the test
+    saying `what` was awaited otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            pytest.fail(f"timed out after {timeout:g}s waiting for {what}", pytrace=False)
+        time.sleep(interval)
+
+
+def remove_tree(path):
+    """rm -rf that never descends into something mounted below `path` (a failed test's leftover,
+    which the leak check reports and unmounts)."""
+    subprocess.run(["rm", "-rf", "--one-file-system", str(path)], check=False)
 
 # --------------------------------------------------------------------------------------------
 # Bundles
@@ -170,12 +235,106 @@ class Bundle:
         return self.path
 
 
+def run_ok(run, bundle, **kwargs):
+    """Runs the bundle (with the `run` fixture) and asserts it exited 0, showing everything it
+    printed if not; returns the CompletedProcess."""
+    result = run(bundle, **kwargs)
+    assert result.returncode == 0, \
+        f"exit status {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    return result
+
+
+def values(text):
+    """The `key=value` lines of a container's output, as a dict."""
+    out = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and re.fullmatch(r"[A-Za-z0-9_.-]+", key):
+            out[key] = value
+    return out
+
+
 # --------------------------------------------------------------------------------------------
-# What a test may leave behind on the host
+# Terminals
+# --------------------------------------------------------------------------------------------
+
+class ConsoleSocket:
+    """A unix socket that receives one pty master, like conmon's or containerd's."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(self.path)
+        self.server.listen(1)
+        self.master = None
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        try:
+            conn, _ = self.server.accept()
+        except OSError:  # close() before the runtime connected
+            return
+        with conn:
+            _, fds, _, _ = socket.recv_fds(conn, 16, 1)
+        self.master = fds[0]
+
+    def read_all(self, timeout=10):
+        self.thread.join(timeout)
+        assert self.master is not None, "no pty master arrived on the console socket"
+        out = b""
+        while True:
+            ready, _, _ = select.select([self.master], [], [], timeout)
+            if not ready:
+                break
+            try:
+                chunk = os.read(self.master, 4096)
+            except OSError:  # EIO: the slave side is closed
+                break
+            if not chunk:
+                break
+            out += chunk
+        return out.decode(errors="replace")
+
+    def close(self):
+        # shutdown() ends an accept() still waiting (close() alone would leave the thread blocked
+        # in it); the socket file goes with the test's directory.
+        self.server.shutdown(socket.SHUT_RDWR)
+        self.thread.join(5)
+        if self.master is not None:
+            os.close(self.master)
+        self.server.close()
+
+
+def terminal_bundle(bundle, script):
+    """A bundle from the `bundle` fixture running `script` with a terminal of 33 x 101."""
+    b = bundle().shell(script)
+    b.process["terminal"] = True
+    b.process["consoleSize"] = {"height": 33, "width": 101}
+    return b
+
+
+def console_lines(ctr, bundle, console):
+    """Creates and starts `bundle` with its pty sent to `console` (a ConsoleSocket) and returns the
+    lines the container wrote on it, without the pty's carriage returns. The container is deleted
+    and the socket closed whatever happens."""
+    cid = new_id()
+    try:
+        ctr("create", "--console-socket", console.path, "--bundle", bundle.write(), cid, check=True)
+        ctr("start", cid, check=True)
+        return console.read_all().replace("\r", "").splitlines()
+    finally:
+        ctr("delete", "--force", cid)
+        console.close()
+
+
+# --------------------------------------------------------------------------------------------
+# The mount table and the cgroup hierarchies
 # --------------------------------------------------------------------------------------------
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _MNT_DETACH = 2
+_MOUNTINFO_LINE = re.compile(r"^\d+ \d+ \d+:\d+ ")
 
 
 def _unescape_mountinfo(text):
@@ -184,26 +343,75 @@ def _unescape_mountinfo(text):
 
 
 @dataclass(frozen=True)
-class Mount:
+class MountInfo:
+    """One line of /proc/self/mountinfo (proc(5))."""
     mount_id: int
+    parent_id: int
+    device: str        # "major:minor" of the filesystem
+    root: str          # the directory of the filesystem mounted here
     mountpoint: str
+    options: frozenset     # per-mount options: ro, nosuid, ...
+    optional: tuple        # shared:N, master:N, propagate_from:N, unbindable
     fstype: str
     source: str
+    super_options: frozenset  # per-superblock options: size=..., mode=..., a v1 cgroup's controllers
 
-    def __str__(self):
+    def tag(self, name):
+        """The value of the optional field `name` ("shared", "master"), or None."""
+        for field_ in self.optional:
+            key, _, value = field_.partition(":")
+            if key == name:
+                return value
+        return None
+
+    def describe(self):
         return f"{self.mountpoint} ({self.fstype} from {self.source}, mount id {self.mount_id})"
+
+
+def parse_mountinfo(text):
+    """The mountinfo lines found in `text` (a container's output: other lines are ignored), in
+    mount order."""
+    mounts = []
+    for line in text.splitlines():
+        if not _MOUNTINFO_LINE.match(line):
+            continue
+        before, _, after = line.partition(" - ")
+        fields, rest = before.split(), after.split()
+        unescape = _unescape_mountinfo
+        mounts.append(MountInfo(int(fields[0]), int(fields[1]), fields[2], unescape(fields[3]),
+                                unescape(fields[4]), frozenset(fields[5].split(",")),
+                                tuple(fields[6:]), rest[0], unescape(rest[1]),
+                                frozenset(rest[2].split(",")) if len(rest) > 2 else frozenset()))
+    return mounts
 
 
 def read_mounts():
     """This process's mount table, in mount order."""
-    mounts = []
     with open("/proc/self/mountinfo") as f:
-        for line in f:
-            before, _, after = line.partition(" - ")
-            fields, rest = before.split(), after.split()
-            mounts.append(Mount(int(fields[0]), _unescape_mountinfo(fields[4]), rest[0],
-                                _unescape_mountinfo(rest[1])))
-    return mounts
+        return parse_mountinfo(f.read())
+
+
+def mounts_at(mounts, mountpoint):
+    return [m for m in mounts if m.mountpoint == mountpoint]
+
+
+def mount_at(mounts, mountpoint):
+    """The mount on top at `mountpoint` (the last one mounted there); fails if there is none."""
+    found = mounts_at(mounts, mountpoint)
+    assert found, f"nothing is mounted at {mountpoint} inside the container; mountinfo:\n" + \
+        "\n".join(f"  {m.mountpoint} {m.fstype} {m.source}" for m in mounts)
+    return found[-1]
+
+
+def mounts_below(path):
+    prefix = str(path).rstrip("/") + "/"
+    return [m for m in read_mounts() if m.mountpoint.startswith(prefix)]
+
+
+def unmount(mountpoint):
+    if _libc.umount2(mountpoint.encode(), _MNT_DETACH) != 0:
+        return f"cannot unmount {mountpoint}: {os.strerror(ctypes.get_errno())}"
+    return None
 
 
 def cgroup_hierarchies():
@@ -212,6 +420,33 @@ def cgroup_hierarchies():
     return sorted({m.mountpoint for m in read_mounts()
                    if m.fstype in ("cgroup", "cgroup2") and m.mountpoint.startswith("/sys/fs/cgroup")})
 
+
+def v1_hierarchy(controller):
+    """The mount point of the host's v1 hierarchy with `controller` (a word of its super options),
+    or None."""
+    for m in read_mounts():
+        if m.fstype == "cgroup" and m.mountpoint.startswith("/sys/fs/cgroup/") and \
+                controller in m.super_options:
+            return Path(m.mountpoint)
+    return None
+
+
+def cgroup2_mount():
+    """Where the host sees its cgroup2 hierarchy, or None."""
+    for m in read_mounts():
+        if m.fstype == "cgroup2" and m.mountpoint.startswith("/sys/fs/cgroup"):
+            return Path(m.mountpoint)
+    return None
+
+
+def cgroup_dirs(path):
+    """The directory of cgroup `path` (/ctr/ID) in every hierarchy, whether it exists or not."""
+    return [Path(h) / path.strip("/") for h in cgroup_hierarchies()]
+
+
+# --------------------------------------------------------------------------------------------
+# What a test may leave behind on the host
+# --------------------------------------------------------------------------------------------
 
 def watched_cgroups():
     """Every cgroup a container run by the tests may create: anything below `ctr/` (ctr-run's
@@ -233,6 +468,15 @@ def watched_cgroups():
     return found
 
 
+def cmdline(pid):
+    """The command line of `pid`, its arguments joined by spaces ("" once it is gone)."""
+    try:
+        text = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return ""
+    return text.decode(errors="replace").strip()
+
+
 @dataclass(frozen=True)
 class Proc:
     pid: int
@@ -241,12 +485,7 @@ class Proc:
     comm: str
 
     def __str__(self):
-        try:
-            cmdline = Path(f"/proc/{self.pid}/cmdline").read_bytes().replace(b"\0", b" ")
-            cmdline = cmdline.decode(errors="replace").strip()
-        except OSError:
-            cmdline = ""
-        return f"pid {self.pid} ({cmdline or self.comm})"
+        return f"pid {self.pid} ({cmdline(self.pid) or self.comm})"
 
 
 def read_processes():
@@ -311,7 +550,7 @@ class Leaks:
         return bool(self.mounts or self.cgroups or self.processes or self.state_dirs)
 
     def describe(self):
-        lines = [f"  mount: {m}" for m in self.mounts]
+        lines = [f"  mount: {m.describe()}" for m in self.mounts]
         lines += [f"  cgroup: {c}" for c in self.cgroups]
         lines += [f"  process: {p}" for p in self.processes]
         lines += [f"  state dir: {d}" for d in self.state_dirs]
@@ -385,17 +624,6 @@ def remove_cgroup(path, timeout=2.0):
     return None
 
 
-def unmount(mountpoint):
-    if _libc.umount2(mountpoint.encode(), _MNT_DETACH) != 0:
-        return f"cannot unmount {mountpoint}: {os.strerror(ctypes.get_errno())}"
-    return None
-
-
-def mounts_below(path):
-    prefix = str(path).rstrip("/") + "/"
-    return [m for m in read_mounts() if m.mountpoint.startswith(prefix)]
-
-
 def clean_up(leaks, delete_container):
     """Removes what find_leaks() found. `delete_container(state_dir)` asks the runtime to delete a
     container it still has state for. Returns the errors of what could not be removed."""
@@ -420,5 +648,5 @@ def clean_up(leaks, delete_container):
         if mounts_below(state_dir):
             errors.append(f"not removing {state_dir}: something is still mounted below it")
         else:
-            subprocess.run(["rm", "-rf", "--one-file-system", state_dir], check=False)
+            remove_tree(state_dir)
     return [e for e in errors if e]

@@ -32,16 +32,14 @@ import shlex
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 import ctrtest
-from conftest import DEFAULT_TIMEOUT
+from ctrtest import cgroup_dirs, run_command
 
 IMAGE = "localhost/bb"
 
@@ -53,58 +51,6 @@ DOCKER_PACKAGES = "docker.io"
 
 class Unavailable(Exception):
     """The manager cannot run on this machine: its tests skip with this reason."""
-
-
-# --------------------------------------------------------------------------------------------
-# Running commands
-# --------------------------------------------------------------------------------------------
-
-def _format_failure(what, cmd, stdout, stderr):
-    return (f"{what}: {' '.join(map(str, cmd))}\n--- stdout\n{stdout.rstrip() or '(empty)'}\n"
-            f"--- stderr\n{stderr.rstrip() or '(empty)'}")
-
-
-def run_command(cmd, env=None, timeout=DEFAULT_TIMEOUT, input=None, check=False):
-    """Runs `cmd`, returns the CompletedProcess with text stdout and stderr. Output goes through
-    temporary files, not pipes: a container process or a shim that inherits them must not keep
-    the call waiting for an end of file. A timeout fails the test, showing what was printed."""
-    cmd = [str(c) for c in cmd]
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        timed_out = False
-        try:
-            result = subprocess.run(cmd, env=env, stdout=out, stderr=err, timeout=timeout,
-                                    input=input.encode() if input is not None else None,
-                                    stdin=None if input is not None else subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = (f.read().decode(errors="replace") for f in (out, err))
-    if timed_out:
-        pytest.fail(_format_failure(f"timed out after {timeout:g}s", cmd, stdout, stderr),
-                    pytrace=False)
-    result.stdout, result.stderr = stdout, stderr
-    if check and result.returncode != 0:
-        pytest.fail(_format_failure(f"exit status {result.returncode}", cmd, stdout, stderr),
-                    pytrace=False)
-    return result
-
-
-def wait_for(predicate, what, timeout=DEFAULT_TIMEOUT, interval=0.05):
-    """Polls `predicate` until it returns something true, which is returned; fails the test
-    saying `what` was awaited otherwise."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout:g}s waiting for {what}", pytrace=False)
-        time.sleep(interval)
-
-
-def unique(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -270,11 +216,6 @@ exit $status
 # cgroups
 # --------------------------------------------------------------------------------------------
 
-def cgroup_dirs(path):
-    """cgroup `path` (e.g. /ctr-test-podman-xxx) in every hierarchy of the host."""
-    return [Path(h) / path.strip("/") for h in ctrtest.cgroup_hierarchies()]
-
-
 def make_cgroup(path):
     """Makes cgroup `path` in every hierarchy. A new v1 cpuset group starts with no cpus and no
     memory nodes, so no task could join it: it gets its parent's, as container managers do."""
@@ -289,18 +230,12 @@ def make_cgroup(path):
 
 
 def _cgroup_mount(controller):
-    """The mount point of the v1 hierarchy with `controller`, else of the cgroup2 hierarchy
-    (None if neither)."""
-    v2 = None
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            before, _, after = line.partition(" - ")
-            fstype, _, options = after.split()[:3]
-            mountpoint = before.split()[4]
-            if fstype == "cgroup" and controller in options.split(","):
-                return Path(mountpoint), 1
-            if fstype == "cgroup2" and v2 is None:
-                v2 = Path(mountpoint)
+    """The mount point of the v1 hierarchy with `controller`, else of the cgroup2 hierarchy, and
+    its version ((None, None) if neither)."""
+    v1 = ctrtest.v1_hierarchy(controller)
+    if v1 is not None:
+        return v1, 1
+    v2 = ctrtest.cgroup2_mount()
     return (v2, 2) if v2 else (None, None)
 
 
@@ -336,14 +271,6 @@ def is_frozen(pid):
 # --------------------------------------------------------------------------------------------
 # The host outside the manager's private directory
 # --------------------------------------------------------------------------------------------
-
-def _cmdline(pid):
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(
-            errors="replace").strip()
-    except OSError:
-        return ""
-
 
 def _kill_and_reap(pid):
     try:
@@ -399,7 +326,7 @@ class HostGuard:
         daemon's children), but not this one."""
         naming = re.compile(re.escape(str(self.directory)) + r"(/|\s|$)")
         return [p for p in ctrtest.read_processes().values()
-                if p.state != "Z" and p.pid != os.getpid() and naming.search(_cmdline(p.pid))]
+                if p.state != "Z" and p.pid != os.getpid() and naming.search(ctrtest.cmdline(p.pid))]
 
     def restore(self):
         problems = []
@@ -421,7 +348,7 @@ class HostGuard:
                         procs = []
                     if procs:
                         problems.append(f"processes left in cgroup {dirpath}: " + ", ".join(
-                            f"{pid} ({_cmdline(int(pid))})" for pid in procs))
+                            f"{pid} ({ctrtest.cmdline(int(pid))})" for pid in procs))
                 error = ctrtest.remove_cgroup(str(top))
                 if error:
                     problems.append(error)
@@ -431,7 +358,7 @@ class HostGuard:
                       if (m.mount_id, m.mountpoint) not in self.mounts_before
                       and any(m.mountpoint.startswith(p.rstrip("/") + "/") for p in places)]
         for m in reversed(new_mounts):
-            problems.append(f"mount left: {m}")
+            problems.append(f"mount left: {m.describe()}")
             if m.mountpoint.startswith(str(self.directory) + "/"):
                 error = ctrtest.unmount(m.mountpoint)
                 if error:
@@ -453,7 +380,7 @@ class HostGuard:
         elif os.environ.get("CTR_TEST_KEEP") == "1":
             print(f"\nkeeping {self.directory}")
         elif self.directory.exists():
-            subprocess.run(["rm", "-rf", "--one-file-system", str(self.directory)], check=False)
+            ctrtest.remove_tree(self.directory)
         return problems
 
 
@@ -601,7 +528,7 @@ class Podman(Manager):
         super().__init__(directory, ctr_run)
         self.wrapper = RuntimeWrapper(self.dir / "bin" / "runc", ctr_run,
                                       default_root=self.dir / "ctr-root")
-        self.cgroup_parent = "/" + unique("ctr-test-podman")
+        self.cgroup_parent = "/" + ctrtest.new_id("ctr-test-podman")
         d = self.dir
         (d / "containers.conf").write_text(f"""\
 [containers]
@@ -661,20 +588,40 @@ graphroot = "{d}/graphroot"
         self("rm", "--all", "--force", "--time", "0", check=True)
 
 
+# Where containerd 1.6 puts shim sockets, whatever its configuration.
+SHIM_SOCKETS = Path("/run/containerd/s")
+
+
+def remove_shim_sockets(address, namespace, containers):
+    """Removes the shim sockets left for `containers` of the containerd at `address`
+    (/run/containerd/s/sha256(ADDRESS/NAMESPACE/ID)); returns them as problems."""
+    problems = []
+    for container in containers:
+        sock = shim_socket(address, namespace, container)
+        if os.path.lexists(sock):
+            problems.append(f"shim socket left: {sock} (container {container})")
+            sock.unlink()
+    return problems
+
+
+def shim_socket(address, namespace, container):
+    digest = hashlib.sha256(f"{address}/{namespace}/{container}".encode()).hexdigest()
+    return SHIM_SOCKETS / digest
+
+
 class Containerd(Manager):
     """containerd with root, state, and the grpc and ttrpc sockets under `directory`, the CRI
     plugin disabled, and `ctr run --runc-binary WRAPPER --runc-root DIR` for containers. The
     namespace is `ctr-test-...`: containers' cgroups are /NAMESPACE/ID."""
 
     name = "containerd"
-    # Where containerd 1.6 puts shim sockets and the ctr client its FIFOs, whatever the config.
-    SHIM_SOCKETS = Path("/run/containerd/s")
+    # Where the ctr client puts its FIFOs, whatever the configuration.
     FIFOS = Path("/run/containerd/fifo")
 
     def __init__(self, directory, ctr_run):
         super().__init__(directory, ctr_run)
         self.wrapper = RuntimeWrapper(self.dir / "bin" / "ctr-run", ctr_run)
-        self.namespace = unique("ctr-test-cd")
+        self.namespace = ctrtest.new_id("ctr-test-cd")
         self.socket = self.dir / "containerd.sock"
         self.runc_root = self.dir / "runc-root"
         d = self.dir
@@ -704,6 +651,11 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         return self.ctr("run", *options, "--runc-binary", self.wrapper.path, "--runc-root",
                         self.runc_root, f"{IMAGE}:latest", container, *command, **kwargs)
 
+    def ready(self):
+        """Whether the daemon answers on its socket."""
+        return self.socket.exists() and \
+            run_command(["ctr", "--address", self.socket, "version"]).returncode == 0
+
     def tasks(self):
         """{task id: (pid, status)} from `ctr task ls`."""
         lines = self.ctr("task", "ls", check=True).stdout.splitlines()[1:]
@@ -712,12 +664,11 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
     def start(self, rootfs):
         _require(["containerd", "ctr", "umoci"], CONTAINERD_PACKAGES)
         self.guard = HostGuard(self.dir, cgroup_parents=["/" + self.namespace],
-                               shared_dirs=["/run/containerd", self.SHIM_SOCKETS, self.FIFOS])
+                               shared_dirs=["/run/containerd", SHIM_SOCKETS, self.FIFOS])
         self.guard.extra_cleanup.append(self._clean_run_containerd)
         self.daemon = Daemon("containerd", ["containerd", "--config", self.config],
                              self.dir / "containerd.log", self.env)
-        self.daemon.start(lambda: self.socket.exists() and
-                          run_command(["ctr", "--address", self.socket, "version"]).returncode == 0)
+        self.daemon.start(self.ready)
         archive = self.oci_archive(rootfs)
         imported = self.ctr("images", "import", "--base-name", IMAGE, archive)
         if imported.returncode != 0:
@@ -745,21 +696,18 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
             self.ctr("container", "rm", container, check=True)
 
     def _shim_socket(self, container):
-        """containerd 1.6's shim socket for a container: /run/containerd/s/sha256(address/ns/id)."""
-        digest = hashlib.sha256(f"{self.socket}/{self.namespace}/{container}".encode()).hexdigest()
-        return self.SHIM_SOCKETS / digest
+        return shim_socket(self.socket, self.namespace, container)
+
+    def _container_ids(self):
+        """The ids of this module's containers: those the runtime was asked to create."""
+        return {c.args[-1] for c in self.wrapper.calls("create")}
 
     def _clean_run_containerd(self):
         """Removes the shim sockets of this module's containers and the ctr client's FIFO
         directories for them (their files are named after the task's container or exec id: the
         tests start exec ids with the container id), leaving other users' alone."""
-        problems = []
-        ids = {c.args[-1] for c in self.wrapper.calls("create")}
-        for container in ids:
-            sock = self._shim_socket(container)
-            if os.path.lexists(sock):
-                problems.append(f"shim socket left: {sock} (container {container})")
-                sock.unlink()
+        ids = self._container_ids()
+        problems = remove_shim_sockets(self.socket, self.namespace, ids)
         if self.FIFOS.is_dir():
             for d in self.FIFOS.iterdir():
                 try:
@@ -784,7 +732,7 @@ class Docker(Manager):
     def __init__(self, directory, ctr_run):
         super().__init__(directory, ctr_run)
         self.wrapper = RuntimeWrapper(self.dir / "bin" / "ctr-run", ctr_run)
-        self.cgroup_parent = "/" + unique("ctr-test-docker")
+        self.cgroup_parent = "/" + ctrtest.new_id("ctr-test-docker")
         self.socket = self.dir / "docker.sock"
         self.config = self.dir / "daemon.json"
         # Without it dockerd writes its (deprecated) key to /etc/docker/key.json.
@@ -808,7 +756,7 @@ class Docker(Manager):
         # put their sockets in /run/containerd/s.
         self.guard = HostGuard(self.dir, cgroup_parents=[self.cgroup_parent],
                                shared_dirs=["/run/docker", "/run/docker/plugins",
-                                            "/run/containerd", Containerd.SHIM_SOCKETS])
+                                            "/run/containerd", SHIM_SOCKETS])
         self.guard.extra_cleanup.append(self._clean_shim_sockets)
         d = self.dir
         self.daemon = Daemon("dockerd", [
@@ -833,15 +781,8 @@ class Docker(Manager):
 
     def _clean_shim_sockets(self):
         """dockerd's containerd: address EXEC_ROOT/containerd/containerd.sock, namespace moby."""
-        problems = []
-        address = self.dir / "exec" / "containerd" / "containerd.sock"
-        for container in {c.args[-1] for c in self.wrapper.calls("create")}:
-            digest = hashlib.sha256(f"{address}/moby/{container}".encode()).hexdigest()
-            sock = Containerd.SHIM_SOCKETS / digest
-            if os.path.lexists(sock):
-                problems.append(f"shim socket left: {sock} (container {container})")
-                sock.unlink()
-        return problems
+        return remove_shim_sockets(self.dir / "exec" / "containerd" / "containerd.sock", "moby",
+                                   {c.args[-1] for c in self.wrapper.calls("create")})
 
 
 def serve(manager, rootfs):

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import ctrtest
-from conftest import DEFAULT_TIMEOUT
+from ctrtest import DEFAULT_TIMEOUT, cgroup2_mount, cgroup_dirs
 
 WAIT_ON_STDIN = "echo ready; read line"
 
@@ -30,40 +30,16 @@ WAIT_ON_STDIN = "echo ready; read line"
 # Helpers
 # --------------------------------------------------------------------------------------------
 
-def hierarchies():
-    """Mount points of the host's cgroup hierarchies (v1 controllers, named ones, cgroup2)."""
-    return ctrtest.cgroup_hierarchies()
-
-
-def cgroup_dirs(path):
-    """The directory of cgroup `path` (/ctr/ID) in every hierarchy, whether it exists or not."""
-    return [Path(h) / path.lstrip("/") for h in hierarchies()]
-
-
 def existing(path):
     return [str(d) for d in cgroup_dirs(path) if d.exists()]
 
 
 def v1_hierarchy(controller):
-    """The mount point of the v1 hierarchy with `controller` (a word of its super options in
-    mountinfo), or skips the test saying why."""
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            before, _, after = line.partition(" - ")
-            fstype, _, options = after.split()[:3]
-            mountpoint = before.split()[4]
-            if fstype == "cgroup" and mountpoint.startswith("/sys/fs/cgroup/") and \
-                    controller in options.split(","):
-                return Path(mountpoint)
-    pytest.skip(f"no cgroup v1 hierarchy has the {controller} controller on this host")
-
-
-def cgroup2_mount():
-    """Where the host sees its cgroup2 hierarchy, or None."""
-    for m in ctrtest.read_mounts():
-        if m.fstype == "cgroup2" and m.mountpoint.startswith("/sys/fs/cgroup"):
-            return Path(m.mountpoint)
-    return None
+    """The mount point of the v1 hierarchy with `controller`, or skips the test saying why."""
+    mount = ctrtest.v1_hierarchy(controller)
+    if mount is None:
+        pytest.skip(f"no cgroup v1 hierarchy has the {controller} controller on this host")
+    return mount
 
 
 def proc_cgroups(pid):

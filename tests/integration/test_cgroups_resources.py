@@ -50,12 +50,8 @@ def read(path):
     return Path(path).read_text().strip()
 
 
-def wait_for(predicate, what, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:g}s waiting for {what}", pytrace=False)
-        time.sleep(0.05)
+def wait_for(predicate, what):
+    ctrtest.wait_for(predicate, what, timeout=15.0)
 
 
 def root_disk():
@@ -66,29 +62,6 @@ def root_disk():
             Path(f"/sys/dev/block/{devno}/partition").exists():
         pytest.skip(f"the root file system ({devno}) is not on a whole block device")
     return os.major(st.st_dev), os.minor(st.st_dev)
-
-
-@pytest.fixture
-def detached(ctr, bundle):
-    """detached(configure, args=...) starts a container with `run --detach` (default process:
-    sleep) and returns its id; every container started is deleted with --force at the end."""
-    started = []
-
-    def start(configure=None, args=("sleep", "100"), cgroups_path=None):
-        b = bundle(list(args))
-        if configure:
-            configure(b)
-        cid = ctrtest.new_id()
-        if cgroups_path is not None:
-            b.linux["cgroupsPath"] = cgroups_path.format(id=cid)
-        result = ctr("run", "--detach", "--bundle", b.write(), cid)
-        assert result.returncode == 0, result.stderr
-        started.append(cid)
-        return cid
-
-    yield start
-    for cid in started:
-        ctr("delete", "--force", cid)
 
 
 def refused(ctr, bundle, resources, *parts):

@@ -8,8 +8,7 @@ a private rootfs copy and checks that no node lands there.
 
 import pytest
 
-# private_rootfs is a fixture: imported, pytest finds it here too.
-from test_mounts import mount_at, parse_mountinfo, private_rootfs, run_ok, values  # noqa: F401
+from ctrtest import mount_at, parse_mountinfo, run_ok, values
 
 # config-linux.md "Default Devices": path -> (major, minor).
 DEFAULT_DEVICES = {"/dev/null": (1, 3), "/dev/zero": (1, 5), "/dev/full": (1, 7),

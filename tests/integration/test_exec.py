@@ -6,21 +6,15 @@ import json
 import ctrtest
 
 
-def running(ctr, bundle, args=("sleep", "100")):
-    cid = ctrtest.new_id()
-    ctr("run", "--detach", "--bundle", bundle(list(args)).write(), cid, check=True)
-    return cid
-
-
-def test_exec_returns_the_exit_code_of_the_process(ctr, bundle):
-    cid = running(ctr, bundle)
+def test_exec_returns_the_exit_code_of_the_process(ctr, detached):
+    cid = detached()
     assert ctr("exec", cid, "sh", "-c", "exit 7").returncode == 7
     assert ctr("exec", cid, "true").returncode == 0
     ctr("delete", "--force", cid, check=True)
 
 
-def test_exec_joins_the_container_namespaces_and_cgroup(ctr, bundle):
-    cid = running(ctr, bundle)
+def test_exec_joins_the_container_namespaces_and_cgroup(ctr, detached):
+    cid = detached()
     init = json.loads(ctr("state", cid, check=True).stdout)["pid"]
     out = ctr("exec", cid, "sh", "-c", "hostname; readlink /proc/1/exe; cat /proc/self/cgroup",
               check=True).stdout.splitlines()
@@ -32,16 +26,16 @@ def test_exec_joins_the_container_namespaces_and_cgroup(ctr, bundle):
     ctr("delete", "--force", cid, check=True)
 
 
-def test_exec_flags_set_env_cwd_and_user(ctr, bundle):
-    cid = running(ctr, bundle)
+def test_exec_flags_set_env_cwd_and_user(ctr, detached):
+    cid = detached()
     out = ctr("exec", "--env", "GREETING=hi there", "--cwd", "/tmp", "--user", "1000:1000", cid,
               "sh", "-c", 'echo "$GREETING|$(pwd)|$(id -u):$(id -g)"', check=True).stdout
     assert out == "hi there|/tmp|1000:1000\n"
     ctr("delete", "--force", cid, check=True)
 
 
-def test_exec_process_file_is_used_as_given(ctr, bundle, test_dir):
-    cid = running(ctr, bundle)
+def test_exec_process_file_is_used_as_given(ctr, detached, test_dir):
+    cid = detached()
     process = {"args": ["sh", "-c", "echo $A; grep CapEff /proc/self/status"], "cwd": "/",
                "env": ["A=from-process-json", "PATH=/bin"], "user": {"uid": 0, "gid": 0},
                "capabilities": {"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"],
@@ -54,8 +48,8 @@ def test_exec_process_file_is_used_as_given(ctr, bundle, test_dir):
     ctr("delete", "--force", cid, check=True)
 
 
-def test_exec_malformed_process_json_is_refused(ctr, bundle, test_dir):
-    cid = running(ctr, bundle)
+def test_exec_malformed_process_json_is_refused(ctr, detached, test_dir):
+    cid = detached()
     path = test_dir / "process.json"
     path.write_text('{"args": ["true"], "cwd": 5}')
     result = ctr("exec", "--process", path, cid)
@@ -74,8 +68,8 @@ def test_exec_in_a_stopped_container_is_an_error(ctr, bundle):
     ctr("delete", cid, check=True)
 
 
-def test_exec_detach_writes_the_pid_file(ctr, bundle, test_dir):
-    cid = running(ctr, bundle)
+def test_exec_detach_writes_the_pid_file(ctr, detached, test_dir):
+    cid = detached()
     pid_file = test_dir / "exec.pid"
     ctr("exec", "--detach", "--pid-file", pid_file, cid, "sleep", "100", check=True)
     pid = int(pid_file.read_text())
@@ -84,8 +78,8 @@ def test_exec_detach_writes_the_pid_file(ctr, bundle, test_dir):
     ctr("delete", "--force", cid, check=True)
 
 
-def test_exec_missing_executable_names_it(ctr, bundle):
-    cid = running(ctr, bundle)
+def test_exec_missing_executable_names_it(ctr, detached):
+    cid = detached()
     result = ctr("exec", cid, "nosuchcommand")
     assert result.returncode != 0
     assert 'exec: "nosuchcommand": executable file not found in $PATH' in result.stderr

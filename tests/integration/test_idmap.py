@@ -8,13 +8,13 @@ stores as uid 0 is the container's root, both ways. A mount's own mappings say w
 (containerID, as stored on disk) appear as which ids (hostID) through the mount.
 """
 
-import ctypes
 import os
 import re
 import subprocess
-import time
 
 import pytest
+
+import ctrtest
 
 
 HOST_ID = 100000
@@ -101,27 +101,18 @@ def test_idmap_of_a_file_and_read_only(bundle, run, test_dir):
     assert "Read-only file system" in result.stderr
 
 
-class SubMount:
-    """A tmpfs mounted below a source directory for the test (and unmounted at its end)."""
-    _libc = ctypes.CDLL(None, use_errno=True)
-
-    def __init__(self, path):
-        self.path = path
-        path.mkdir()
-        if self._libc.mount(b"tmpfs", str(path).encode(), b"tmpfs", 0, b"mode=755") != 0:
-            raise OSError(ctypes.get_errno(), f"mount tmpfs on {path}")
-        (path / "inner").write_text("x")
-
-    def close(self):
-        self._libc.umount2(str(self.path).encode(), 2)  # MNT_DETACH
-
-
 @pytest.fixture
 def source_with_submount(test_dir):
+    """A source directory with a tmpfs mounted below it (unmounted at the end of the test)."""
     src = owned_dir(test_dir / "src", 0, 0)
-    sub = SubMount(src / "sub")
-    yield src
-    sub.close()
+    sub = src / "sub"
+    sub.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", str(sub)], check=True)
+    try:
+        (sub / "inner").write_text("x")
+        yield src
+    finally:
+        ctrtest.unmount(str(sub))
 
 
 def test_rbind_ridmap_idmaps_the_submounts_too(bundle, run, source_with_submount):
@@ -150,24 +141,14 @@ def test_idmap_of_a_missing_source_names_the_mount(bundle, run, test_dir):
     assert "No such file or directory" in result.stderr
 
 
-def test_idmap_on_the_fork_path(bundle, run, test_dir):
+def test_idmap_on_the_fork_path(bundle, run, test_dir, uts_namespace):
     """The same handshake when the init unshares its namespaces itself (a UTS namespace joined by
     path takes the runtime off the one-clone3 path)."""
-    helper = subprocess.Popen(["unshare", "--uts", "sleep", "100"])
-    try:
-        ns = f"/proc/{helper.pid}/ns/uts"
-        deadline = time.monotonic() + 5
-        while os.readlink(ns) == os.readlink("/proc/self/ns/uts"):
-            assert time.monotonic() < deadline, "unshare did not make a UTS namespace"
-            time.sleep(0.01)
-        src = owned_dir(test_dir / "src", 0, 0)
-        b = bundle().map_root_to(HOST_ID).shell("stat -c '%u:%g' /tmp/id")
-        b.add_namespace("uts", path=ns)
-        del b.config["hostname"]  # the UTS namespace is not the container's own
-        b.add_mount("/tmp/id", source=str(src), options=["bind", "idmap"])
-        result = run_or_skip(run, b)
-        assert result.returncode == 0, result.stderr
-        assert result.stdout.split() == ["0:0"]
-    finally:
-        helper.kill()
-        helper.wait()
+    src = owned_dir(test_dir / "src", 0, 0)
+    b = bundle().map_root_to(HOST_ID).shell("stat -c '%u:%g' /tmp/id")
+    b.add_namespace("uts", path=uts_namespace)
+    del b.config["hostname"]  # the UTS namespace is not the container's own
+    b.add_mount("/tmp/id", source=str(src), options=["bind", "idmap"])
+    result = run_or_skip(run, b)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0:0"]

@@ -9,6 +9,7 @@ ctr-run: the calls recorded, with runc's command line, and ctr-run's own `state`
 
 import pytest
 
+import ctrtest
 import managers
 
 
@@ -26,7 +27,7 @@ def containerd(containerd_service):
 def new_container(containerd):
     # Starting with the namespace name: the ctr client's FIFOs (named after the container and
     # exec ids) can then be told apart from other users' in /run/containerd/fifo.
-    return managers.unique(containerd.namespace)
+    return ctrtest.new_id(containerd.namespace)
 
 
 def assert_runtime_calls_shape(containerd, container):
@@ -77,7 +78,7 @@ def test_run_detached_task_exec_kill_rm(containerd):
     assert ps_call.args[:2] == ["--format", "json"], ps_call
 
     containerd.ctr("task", "kill", container, check=True)
-    managers.wait_for(lambda: containerd.tasks()[container][1] == "STOPPED",
+    ctrtest.wait_for(lambda: containerd.tasks()[container][1] == "STOPPED",
                       f"task {container} to stop after SIGTERM")
     kill_call = containerd.wrapper.assert_called("kill", container)
     assert kill_call.args[-1] in ("15", "TERM", "SIGTERM"), kill_call
@@ -113,7 +114,7 @@ def test_pause_and_resume(containerd):
     assert executed.stdout == "thawed\n"
 
     containerd.ctr("task", "kill", "--signal", "SIGKILL", container, check=True)
-    managers.wait_for(lambda: containerd.tasks()[container][1] == "STOPPED",
+    ctrtest.wait_for(lambda: containerd.tasks()[container][1] == "STOPPED",
                       f"task {container} to stop after SIGKILL")
     containerd.ctr("task", "rm", container, check=True)
     containerd.ctr("container", "rm", container, check=True)

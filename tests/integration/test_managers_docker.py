@@ -9,6 +9,7 @@ command line, and ctr-run's own `state` of the container.
 
 import pytest
 
+import ctrtest
 import managers
 
 
@@ -59,7 +60,7 @@ def test_exec_in_a_running_container(docker):
 def test_stop_sends_sigterm_and_reports_the_exit_status(docker):
     script = 'trap "echo bye; exit 6" TERM; echo started; while :; do sleep 0.1; done'
     container = docker.run("--detach", command=["sh", "-c", script], check=True).stdout.strip()
-    managers.wait_for(lambda: "started" in docker("logs", container).stdout,
+    ctrtest.wait_for(lambda: "started" in docker("logs", container).stdout,
                       "the container's first output in `docker logs`")
 
     docker("stop", "--time", "10", container, check=True)

@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+import ctrtest
 import managers
 
 # A container that says it is up, then waits for SIGTERM and exits 7 on it.
@@ -52,7 +53,7 @@ def test_run_rm_passes_output_and_exit_status(podman):
 
 def test_run_detached_logs_exec_stop_rm(podman):
     container = podman.run("-d", command=["sh", "-c", UNTIL_TERM], check=True).stdout.strip()
-    managers.wait_for(lambda: "started" in podman("logs", container).stdout,
+    ctrtest.wait_for(lambda: "started" in podman("logs", container).stdout,
                       "the container's first output in `podman logs`")
 
     inspected = podman.inspect(container)

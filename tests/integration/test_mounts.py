@@ -18,131 +18,20 @@ test rootfs is read-only for tests.
 """
 
 import os
-import re
-import shutil
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 import ctrtest
+from ctrtest import mount_at, mounts_at, parse_mountinfo, run_ok, values
 
-# ---- helpers shared with test_devices.py ---------------------------------------------------
-
-# The applets the tests' scripts use; a private rootfs gets a symlink for each.
-APPLETS = ["sh", "cat", "echo", "ls", "stat", "touch", "mkdir", "readlink", "grep", "test",
-           "wc", "true", "head", "rm", "ln"]
-
-_MOUNTINFO_LINE = re.compile(r"^\d+ \d+ \d+:\d+ ")
-
-
-@dataclass(frozen=True)
-class MountInfo:
-    """One line of /proc/self/mountinfo (proc(5))."""
-    mount_id: int
-    parent_id: int
-    device: str        # "major:minor" of the filesystem
-    root: str          # the directory of the filesystem mounted here
-    mountpoint: str
-    options: frozenset     # per-mount options: ro, nosuid, ...
-    optional: tuple        # shared:N, master:N, propagate_from:N, unbindable
-    fstype: str
-    source: str
-    super_options: frozenset  # per-superblock options: size=..., mode=...
-
-    def tag(self, name):
-        """The value of the optional field `name` ("shared", "master"), or None."""
-        for field in self.optional:
-            key, _, value = field.partition(":")
-            if key == name:
-                return value
-        return None
-
-
-def parse_mountinfo(text):
-    """The mountinfo lines found in `text` (other output is ignored), in mount order."""
-    mounts = []
-    for line in text.splitlines():
-        if not _MOUNTINFO_LINE.match(line):
-            continue
-        before, _, after = line.partition(" - ")
-        fields, rest = before.split(), after.split()
-        unescape = ctrtest._unescape_mountinfo
-        mounts.append(MountInfo(int(fields[0]), int(fields[1]), fields[2], unescape(fields[3]),
-                                unescape(fields[4]), frozenset(fields[5].split(",")),
-                                tuple(fields[6:]), rest[0], unescape(rest[1]),
-                                frozenset(rest[2].split(",")) if len(rest) > 2 else frozenset()))
-    return mounts
-
-
-def mounts_at(mounts, mountpoint):
-    return [m for m in mounts if m.mountpoint == mountpoint]
-
-
-def mount_at(mounts, mountpoint):
-    """The mount on top at `mountpoint` (the last one mounted there); fails if there is none."""
-    found = mounts_at(mounts, mountpoint)
-    assert found, f"nothing is mounted at {mountpoint} inside the container; mountinfo:\n" + \
-        "\n".join(f"  {m.mountpoint} {m.fstype} {m.source}" for m in mounts)
-    return found[-1]
-
-
-def values(text):
-    """The `key=value` lines of a container's output, as a dict."""
-    out = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep and re.fullmatch(r"[A-Za-z0-9_.-]+", key):
-            out[key] = value
-    return out
-
+# ---- helpers ------------------------------------------------------------------------------
 
 def output(result):
     """What a container printed on stdout and stderr (the shell reports a failed redirection on its
     own stderr, whatever the command's redirections say)."""
     return result.stdout + result.stderr
-
-
-def run_ok(run, bundle, **kwargs):
-    """Runs the bundle and asserts it exited 0, showing everything it printed if not."""
-    result = run(bundle, **kwargs)
-    assert result.returncode == 0, \
-        f"exit status {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
-    return result
-
-
-def remove_tree(path):
-    # --one-file-system: never descend into something a failed test left mounted there (the
-    # leak check reports and unmounts it).
-    subprocess.run(["rm", "-rf", "--one-file-system", str(path)], check=False)
-
-
-@pytest.fixture
-def private_rootfs(test_dir):
-    """private_rootfs(name="rootfs") makes a small busybox rootfs of the test's own, which the test
-    may plant symlinks in or let the container write to: /bin/busybox with the APPLETS links,
-    /etc/passwd and /etc/group, empty /proc /sys /tmp and (unless dev=False) /dev. Removed
-    afterwards."""
-    made = []
-
-    def make(name="rootfs", dev=True, parent=None):
-        root = Path(parent or test_dir) / name
-        for d in ["bin", "etc", "proc", "sys", "tmp"] + (["dev"] if dev else []):
-            (root / d).mkdir(parents=True, exist_ok=True)
-        root.chmod(0o755)
-        (root / "tmp").chmod(0o1777)
-        shutil.copy2("/bin/busybox", root / "bin" / "busybox")
-        for applet in APPLETS:
-            (root / "bin" / applet).symlink_to("busybox")
-        (root / "etc" / "passwd").write_text("root:x:0:0:root:/:/bin/sh\n")
-        (root / "etc" / "group").write_text("root:x:0:\ntty:x:5:\n")
-        made.append(root)
-        return root
-
-    yield make
-    for root in made:
-        remove_tree(root)
 
 
 @pytest.fixture
@@ -168,7 +57,7 @@ def host_mount():
 
 def host_mountinfo(path):
     """The host's mountinfo entry for the mount at `path` (the top one)."""
-    return mount_at(parse_mountinfo(Path("/proc/self/mountinfo").read_text()), str(path))
+    return mount_at(ctrtest.read_mounts(), str(path))
 
 
 # ---- config.md "Mounts": order, binds ------------------------------------------------------

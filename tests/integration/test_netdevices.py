@@ -12,7 +12,6 @@ Addresses used are documentation ranges the host does not use (it has 192.0.2.0/
 added with noprefixroute on an interface that is down: the host gets no route to them.
 """
 
-import os
 import re
 import shutil
 import subprocess
@@ -194,23 +193,6 @@ def test_net_device_is_moved_into_a_container_with_a_user_namespace(ctr, bundle,
     assert "ctr2" in inside, output
     assert "UP" in inside["ctr2"]
     assert wait_gone([peer]) == []
-
-
-@pytest.fixture
-def uts_namespace():
-    """A UTS namespace held by a helper process: joining it by path makes the runtime take its
-    general (fork, then setns/unshare) path instead of one clone3."""
-    helper = subprocess.Popen(["unshare", "--uts", "sleep", "100"])
-    try:
-        ns = f"/proc/{helper.pid}/ns/uts"
-        deadline = time.monotonic() + 5
-        while os.readlink(ns) == os.readlink("/proc/self/ns/uts"):
-            assert time.monotonic() < deadline, "unshare did not make a UTS namespace"
-            time.sleep(0.01)
-        yield ns
-    finally:
-        helper.kill()
-        helper.wait()
 
 
 def test_net_device_is_moved_in_on_the_fork_path(ctr, bundle, veth, uts_namespace):

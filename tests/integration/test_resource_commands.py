@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-import ctrtest
-
 V1 = Path("/sys/fs/cgroup")
 
 
@@ -18,17 +16,8 @@ def v1(controller, cid, name):
     return path.read_text().strip()
 
 
-def running(ctr, bundle, configure=None):
-    b = bundle(["sleep", "100"])
-    if configure:
-        configure(b)
-    cid = ctrtest.new_id()
-    ctr("run", "--detach", "--bundle", b.write(), cid, check=True)
-    return cid
-
-
-def test_update_flags_change_the_limits(ctr, bundle):
-    cid = running(ctr, bundle, lambda b: b.set("linux.resources.memory", {"limit": 64 << 20}))
+def test_update_flags_change_the_limits(ctr, detached):
+    cid = detached(lambda b: b.set("linux.resources.memory", {"limit": 64 << 20}))
     ctr("update", "--memory", "96m", "--pids-limit", "40", "--cpu-shares", "700", cid, check=True)
     assert v1("memory", cid, "memory.limit_in_bytes") == str(96 << 20)
     assert v1("pids", cid, "pids.max") == "40"
@@ -36,8 +25,8 @@ def test_update_flags_change_the_limits(ctr, bundle):
     ctr("delete", "--force", cid, check=True)
 
 
-def test_update_resources_from_stdin_as_containerd_sends_it(ctr, bundle):
-    cid = running(ctr, bundle)
+def test_update_resources_from_stdin_as_containerd_sends_it(ctr, detached):
+    cid = detached()
     resources = {"memory": {"limit": 80 << 20}, "cpu": {"quota": 20000, "period": 100000}}
     ctr("update", "--resources", "-", cid, input=json.dumps(resources), check=True)
     assert v1("memory", cid, "memory.limit_in_bytes") == str(80 << 20)
@@ -45,8 +34,8 @@ def test_update_resources_from_stdin_as_containerd_sends_it(ctr, bundle):
     ctr("delete", "--force", cid, check=True)
 
 
-def test_update_with_a_bad_value_names_it_and_keeps_the_old_limits(ctr, bundle):
-    cid = running(ctr, bundle, lambda b: b.set("linux.resources.pids", {"limit": 50}))
+def test_update_with_a_bad_value_names_it_and_keeps_the_old_limits(ctr, detached):
+    cid = detached(lambda b: b.set("linux.resources.pids", {"limit": 50}))
     bad = ctr("update", "--cpu-quota", "500", "--pids-limit", "60", cid)
     assert bad.returncode != 0
     assert "cpu.cfs_quota_us" in bad.stderr
@@ -54,8 +43,8 @@ def test_update_with_a_bad_value_names_it_and_keeps_the_old_limits(ctr, bundle):
     ctr("delete", "--force", cid, check=True)
 
 
-def test_update_malformed_resources_is_refused(ctr, bundle, test_dir):
-    cid = running(ctr, bundle)
+def test_update_malformed_resources_is_refused(ctr, detached, test_dir):
+    cid = detached()
     path = test_dir / "resources.json"
     path.write_text('{"memory": {"limit": "lots"}}')
     bad = ctr("update", "--resources", path, cid)
@@ -65,8 +54,8 @@ def test_update_malformed_resources_is_refused(ctr, bundle, test_dir):
     ctr("delete", "--force", cid, check=True)
 
 
-def test_pause_freezes_and_resume_thaws(ctr, bundle):
-    cid = running(ctr, bundle)
+def test_pause_freezes_and_resume_thaws(ctr, detached):
+    cid = detached()
     ctr("pause", cid, check=True)
     assert json.loads(ctr("state", cid, check=True).stdout)["status"] == "paused"
     assert v1("freezer", cid, "freezer.state") == "FROZEN"
@@ -80,15 +69,15 @@ def test_pause_freezes_and_resume_thaws(ctr, bundle):
     ctr("delete", "--force", cid, check=True)
 
 
-def test_delete_force_of_a_paused_container(ctr, bundle, ctr_root):
-    cid = running(ctr, bundle)
+def test_delete_force_of_a_paused_container(ctr, detached, ctr_root):
+    cid = detached()
     ctr("pause", cid, check=True)
     ctr("delete", "--force", cid, check=True)
     assert not (ctr_root / cid).exists()
 
 
-def test_ps_table_shows_the_processes(ctr, bundle):
-    cid = running(ctr, bundle)
+def test_ps_table_shows_the_processes(ctr, detached):
+    cid = detached()
     table = ctr("ps", cid, check=True).stdout.splitlines()
     assert table[0].split() == ["PID", "CMD"]
     pid = json.loads(ctr("state", cid, check=True).stdout)["pid"]
@@ -96,8 +85,8 @@ def test_ps_table_shows_the_processes(ctr, bundle):
     ctr("delete", "--force", cid, check=True)
 
 
-def test_events_stats_reports_the_cgroup_counters(ctr, bundle):
-    cid = running(ctr, bundle, lambda b: b.set("linux.resources.pids", {"limit": 77}))
+def test_events_stats_reports_the_cgroup_counters(ctr, detached):
+    cid = detached(lambda b: b.set("linux.resources.pids", {"limit": 77}))
     event = json.loads(ctr("events", "--stats", cid, check=True).stdout)
     assert event["type"] == "stats" and event["id"] == cid
     data = event["data"]
@@ -107,9 +96,9 @@ def test_events_stats_reports_the_cgroup_counters(ctr, bundle):
     ctr("delete", "--force", cid, check=True)
 
 
-def test_events_streams_an_oom_event_when_the_oom_killer_acts(ctr, ctr_run, ctr_root, bundle):
+def test_events_streams_an_oom_event_when_the_oom_killer_acts(ctr, detached, ctr_run, ctr_root):
     import subprocess
-    cid = running(ctr, bundle, lambda b: b.set("linux.resources.memory",
+    cid = detached(lambda b: b.set("linux.resources.memory",
                                                {"limit": 32 << 20, "swap": 32 << 20}))
     events = subprocess.Popen([str(ctr_run), "--root", str(ctr_root), "events", "--interval",
                                "60s", cid], stdout=subprocess.PIPE, text=True)

@@ -19,9 +19,7 @@ from pathlib import Path
 import pytest
 
 import ctrtest
-# private_rootfs is a fixture: imported, pytest finds it here too.
-from test_mounts import mount_at, parse_mountinfo, private_rootfs, values  # noqa: F401
-from test_terminal import ConsoleSocket, terminal_bundle
+from ctrtest import ConsoleSocket, mount_at, parse_mountinfo, terminal_bundle, values
 
 
 def evil_script(test_dir):
@@ -642,15 +640,7 @@ def test_dev_console_is_bound_from_the_pty_whatever_the_image_has_there(ctr, bun
     b = terminal_bundle(bundle, "ls -l /dev/console | cut -c1; "
                                 "grep ' /dev/console ' /proc/self/mountinfo | cut -d' ' -f9")
     dev = provided_dev(b, test_dir, console="/proc/sys/kernel/core_pattern")
-    console = ConsoleSocket(socket_dir / "console.sock")
-    cid = ctrtest.new_id()
-    try:
-        ctr("create", "--console-socket", console.path, "--bundle", b.write(), cid, check=True)
-        ctr("start", cid, check=True)
-        out = console.read_all().replace("\r", "").splitlines()
-    finally:
-        ctr("delete", "--force", cid)
-        console.close()
+    out = ctrtest.console_lines(ctr, b, ConsoleSocket(socket_dir / "console.sock"))
     assert out[:2] == ["c", "devpts"], out
     assert not (dev / "console").is_symlink()
 

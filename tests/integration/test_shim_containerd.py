@@ -9,6 +9,7 @@ rootfs mount (and conftest's leak check adds cgroups and processes: the test pro
 subreaper for the module, so the daemonized shims and whatever they leave are its descendants).
 """
 
+import contextlib
 import ctypes
 import os
 import pty
@@ -26,7 +27,7 @@ import pytest
 
 import ctrtest
 import managers
-from conftest import DEFAULT_TIMEOUT
+from ctrtest import DEFAULT_TIMEOUT
 
 RUNTIME = "io.containerd.ctr.v2"
 SHIM_NAME = "containerd-shim-ctr-v2"
@@ -45,6 +46,18 @@ def shim_binary(build_dir):
 def _set_subreaper(on):
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_CHILD_SUBREAPER, 1 if on else 0, 0, 0, 0)
+
+
+@contextlib.contextmanager
+def as_subreaper():
+    """Shims daemonize: as a subreaper this process inherits them (and what they leave), so the
+    leak check sees them. Undone at the end: other modules expect the usual reparenting."""
+    _set_subreaper(True)
+    try:
+        yield
+    finally:
+        _set_subreaper(False)
+        ctrtest.reap_zombie_children()
 
 
 class ShimContainerd(managers.Containerd):
@@ -91,7 +104,7 @@ class ShimContainerd(managers.Containerd):
 
     def leftovers(self):
         """What a removed container must not have left: shims, sockets, state, mounts."""
-        found = [f"shim process: {pid} ({managers._cmdline(pid)})" for pid in self.shim_pids()]
+        found = [f"shim process: {pid} ({ctrtest.cmdline(pid)})" for pid in self.shim_pids()]
         found += [f"shim socket: {self._shim_socket(c)} (container {c})" for c in self.ids
                   if os.path.lexists(self._shim_socket(c))]
         if self.state_root.is_dir():
@@ -114,26 +127,17 @@ class ShimContainerd(managers.Containerd):
         for pid in self.shim_pids():
             managers._kill_and_reap(pid)
         for c in self.ids:
-            result = managers.run_command([SHIM_NAME, "-namespace", self.namespace, "-id", c,
+            result = ctrtest.run_command([SHIM_NAME, "-namespace", self.namespace, "-id", c,
                                            "-address", self.socket, "-bundle", self.bundle(c),
                                            "delete"], env=self.env, timeout=15)
             if result.returncode != 0:
                 print(f"shim delete {c}: {result.stderr}")
 
+    def _container_ids(self):
+        return self.ids
+
     def _clean_run_containerd(self):
-        problems = [f"shim socket left: {self._shim_socket(c)}" for c in self.ids
-                    if os.path.lexists(self._shim_socket(c))]
-        for c in self.ids:
-            if os.path.lexists(self._shim_socket(c)):
-                self._shim_socket(c).unlink()
-        if self.FIFOS.is_dir():
-            for d in self.FIFOS.iterdir():
-                try:
-                    names = os.listdir(d)
-                except OSError:
-                    continue
-                if any(n.startswith(self.namespace) for n in names):
-                    subprocess.run(["rm", "-rf", str(d)], check=False)
+        problems = super()._clean_run_containerd()
         if self.state_root.is_dir():
             left = list(self.state_root.iterdir())
             problems += [f"libctr state left: {p}" for p in left]
@@ -150,15 +154,9 @@ class ShimContainerd(managers.Containerd):
 @pytest.fixture(scope="module")
 def shim_service(workdir, rootfs, ctr_run, build_dir):
     shim = shim_binary(build_dir)
-    # Shims daemonize: as a subreaper this process inherits them (and what they leave), so the
-    # leak check sees them. Undone at the end: other modules expect the usual reparenting.
-    _set_subreaper(True)
-    try:
+    with as_subreaper():
         yield from managers.serve(ShimContainerd(workdir / "containerd-shim", ctr_run, shim),
                                   rootfs)
-    finally:
-        _set_subreaper(False)
-        ctrtest.reap_zombie_children()
 
 
 @pytest.fixture
@@ -169,7 +167,7 @@ def containerd(shim_service):
 
 def new_container(containerd):
     # Named after the namespace: the ctr client's FIFOs can be told apart in /run/containerd/fifo.
-    return managers.unique(containerd.namespace)
+    return ctrtest.new_id(containerd.namespace)
 
 
 def task_status(containerd, container):
@@ -267,10 +265,10 @@ def test_kill_then_task_rm_and_container_rm_leave_nothing(containerd):
     pid = containerd.tasks()[container][0]
     assert containerd.shim_pids(container)
     containerd.ctr("task", "kill", "--signal", "SIGKILL", container, check=True)
-    managers.wait_for(lambda: task_status(containerd, container) == "STOPPED", "STOPPED")
+    ctrtest.wait_for(lambda: task_status(containerd, container) == "STOPPED", "STOPPED")
     containerd.ctr("task", "rm", container, check=True)
     containerd.ctr("container", "rm", container, check=True)
-    managers.wait_for(lambda: not containerd.leftovers(), "the shim to exit and clean up")
+    ctrtest.wait_for(lambda: not containerd.leftovers(), "the shim to exit and clean up")
     assert pid not in {p.pid for p in ctrtest.read_processes().values() if p.state != "Z"}
     assert not containerd.bundle(container).exists()
 
@@ -320,7 +318,7 @@ class EventWatcher:
         return found
 
     def wait_for(self, container, topic, count=1):
-        managers.wait_for(lambda: self.topics(container).count(topic) >= count,
+        ctrtest.wait_for(lambda: self.topics(container).count(topic) >= count,
                           f"{count} {topic} event(s) of {container}")
 
     def stop(self):
@@ -342,7 +340,7 @@ def test_events_arrive_in_order(containerd, events):
     containerd.ctr("task", "pause", container, check=True)
     containerd.ctr("task", "resume", container, check=True)
     containerd.ctr("task", "kill", "--signal", "SIGKILL", container, check=True)
-    managers.wait_for(lambda: task_status(containerd, container) == "STOPPED", "STOPPED")
+    ctrtest.wait_for(lambda: task_status(containerd, container) == "STOPPED", "STOPPED")
     containerd.ctr("task", "rm", container, check=True)
     events.wait_for(container, "/tasks/delete")
     assert events.topics(container) == [
@@ -391,8 +389,8 @@ def test_oom_kills_are_published_as_task_oom_before_the_exit(containerd, events)
     # (from the cgroup's OOM notification, with no exit to look at).
     containerd.ctr("task", "exec", "--detach", "--exec-id", f"{container}-hog2", container,
                    "sh", "-c", "head -c 200m /dev/zero | tail; sleep 600", check=True)
-    managers.wait_for(lambda: _oom_kills(memory_cgroup, version) > kills, "another OOM kill")
-    managers.wait_for(lambda: events.topics(container).count("/tasks/oom") ==
+    ctrtest.wait_for(lambda: _oom_kills(memory_cgroup, version) > kills, "another OOM kill")
+    ctrtest.wait_for(lambda: events.topics(container).count("/tasks/oom") ==
                       _oom_kills(memory_cgroup, version), "a /tasks/oom per kill")
     assert task_status(containerd, container) == "RUNNING"
 
@@ -413,18 +411,18 @@ def test_exit_signal_ends_the_shim_and_containerd_cleans_up_with_delete(containe
                    command=["sleep", "1000"] if running else ["true"], check=True)
     pid = containerd.tasks()[container][0]
     if not running:
-        managers.wait_for(lambda: task_status(containerd, container) == "STOPPED", "STOPPED")
+        ctrtest.wait_for(lambda: task_status(containerd, container) == "STOPPED", "STOPPED")
     [shim] = containerd.shim_pids(container)
     socket = containerd._shim_socket(container)
     assert socket.exists()
     os.kill(shim, signo)
-    managers.wait_for(lambda: shim not in containerd.shim_pids(), "the shim to exit")
-    managers.wait_for(lambda: not socket.exists(), "the shim's socket to go")
+    ctrtest.wait_for(lambda: shim not in containerd.shim_pids(), "the shim to exit")
+    ctrtest.wait_for(lambda: not socket.exists(), "the shim's socket to go")
     # A clean exit, not death by the signal: the shim said why it left.
-    managers.wait_for(lambda: _shim_logged(containerd, f"{signal.strsignal(signo)}: exiting"),
+    ctrtest.wait_for(lambda: _shim_logged(containerd, f"{signal.strsignal(signo)}: exiting"),
                       "the shim's farewell in containerd's log")
-    managers.wait_for(lambda: container not in containerd.tasks(), "containerd to drop the task")
-    managers.wait_for(lambda: pid not in {p.pid for p in ctrtest.read_processes().values()
+    ctrtest.wait_for(lambda: container not in containerd.tasks(), "containerd to drop the task")
+    ctrtest.wait_for(lambda: pid not in {p.pid for p in ctrtest.read_processes().values()
                                           if p.state != "Z"}, "the container's init to die")
     events.wait_for(container, "/tasks/delete")
     assert events.topics(container)[-2:] == ["/tasks/exit", "/tasks/delete"]
@@ -439,19 +437,19 @@ def test_shim_killed_with_sigkill_is_cleaned_up_by_delete(containerd):
     os.kill(shim, signal.SIGKILL)
     # containerd sees the connection close and runs `containerd-shim-ctr-v2 ... delete`, which
     # kills the container, unmounts its rootfs and removes the socket.
-    managers.wait_for(lambda: container not in containerd.tasks(), "the task to go")
-    managers.wait_for(lambda: pid not in {p.pid for p in ctrtest.read_processes().values()
+    ctrtest.wait_for(lambda: container not in containerd.tasks(), "the task to go")
+    ctrtest.wait_for(lambda: pid not in {p.pid for p in ctrtest.read_processes().values()
                                           if p.state != "Z"}, "the container's init to die")
-    managers.wait_for(lambda: not containerd.leftovers(), "the shim's leftovers to go")
+    ctrtest.wait_for(lambda: not containerd.leftovers(), "the shim's leftovers to go")
     containerd.ctr("container", "rm", container, check=True)
 
 
 def test_version_and_delete_of_an_unknown_container(containerd, tmp_path):
     shim = containerd.env["PATH"].split(":")[0] + "/" + SHIM_NAME
-    version = managers.run_command([shim, "-v"], check=True)
+    version = ctrtest.run_command([shim, "-v"], check=True)
     assert "Version:" in version.stdout
     # containerd calls `delete` for a shim that died, whatever it left: nothing is fine too.
-    result = managers.run_command([shim, "-namespace", containerd.namespace, "-id", "nothing",
+    result = ctrtest.run_command([shim, "-namespace", containerd.namespace, "-id", "nothing",
                                    "-address", containerd.socket, "-bundle", tmp_path, "delete"])
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""

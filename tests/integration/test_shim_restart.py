@@ -7,19 +7,17 @@ as the leak check finds it before the test (it is stopped at the end of the modu
 
 import pytest
 
-import managers
-from test_shim_containerd import ShimContainerd, _set_subreaper, new_container, shim_binary, \
-    task_status
-
 import ctrtest
+import managers
+from test_shim_containerd import ShimContainerd, as_subreaper, new_container, shim_binary, \
+    task_status
 
 
 @pytest.fixture(scope="module")
 def restarted(workdir, rootfs, ctr_run, build_dir):
     """containerd with a task started before a restart: (containerd, container, init pid)."""
     shim = shim_binary(build_dir)
-    _set_subreaper(True)
-    try:
+    with as_subreaper():
         for containerd in managers.serve(ShimContainerd(workdir / "containerd-restart", ctr_run,
                                                         shim), rootfs):
             container = new_container(containerd)
@@ -28,12 +26,8 @@ def restarted(workdir, rootfs, ctr_run, build_dir):
             pid = containerd.tasks()[container][0]
             problem = containerd.daemon.stop()
             assert problem is None, problem
-            containerd.daemon.start(lambda: managers.run_command(
-                ["ctr", "--address", containerd.socket, "version"]).returncode == 0)
+            containerd.daemon.start(containerd.ready)
             yield containerd, container, pid
-    finally:
-        _set_subreaper(False)
-        ctrtest.reap_zombie_children()
 
 
 def test_task_survives_a_containerd_restart(restarted):
@@ -41,7 +35,7 @@ def test_task_survives_a_containerd_restart(restarted):
     assert containerd.tasks()[container] == (pid, "RUNNING")
     containerd.ctr("task", "kill", "--signal", "SIGKILL", container, check=True)
     # The shim answers the new containerd about the exit (its TaskExit goes over a new connection).
-    managers.wait_for(lambda: task_status(containerd, container) == "STOPPED", "STOPPED")
+    ctrtest.wait_for(lambda: task_status(containerd, container) == "STOPPED", "STOPPED")
     containerd.ctr("task", "rm", container, check=True)
     containerd.ctr("container", "rm", container, check=True)
-    managers.wait_for(lambda: not containerd.leftovers(), "the shim to exit and clean up")
+    ctrtest.wait_for(lambda: not containerd.leftovers(), "the shim to exit and clean up")

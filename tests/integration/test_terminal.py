@@ -2,76 +2,16 @@
 (SCM_RIGHTS), consoleSize applied, /dev/console bound; without a console socket a foreground
 `run` relays the pty itself."""
 
-import array
 import os
 import pty
-import select
-import socket
-import subprocess
-import threading
 
 import ctrtest
-
-
-class ConsoleSocket:
-    """A unix socket that receives one pty master, like conmon's or containerd's."""
-
-    def __init__(self, path):
-        self.path = str(path)
-        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.server.bind(self.path)
-        self.server.listen(1)
-        self.master = None
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self):
-        conn, _ = self.server.accept()
-        _, fds, _, _ = socket.recv_fds(conn, 16, 1)
-        self.master = fds[0]
-        conn.close()
-
-    def read_all(self, timeout=10):
-        self.thread.join(timeout)
-        assert self.master is not None, "no pty master arrived on the console socket"
-        out = b""
-        while True:
-            ready, _, _ = select.select([self.master], [], [], timeout)
-            if not ready:
-                break
-            try:
-                chunk = os.read(self.master, 4096)
-            except OSError:  # EIO: the slave side is closed
-                break
-            if not chunk:
-                break
-            out += chunk
-        return out.decode(errors="replace")
-
-    def close(self):
-        if self.master is not None:
-            os.close(self.master)
-        self.server.close()
-
-
-def terminal_bundle(bundle, script):
-    b = bundle().shell(script)
-    b.process["terminal"] = True
-    b.process["consoleSize"] = {"height": 33, "width": 101}
-    return b
+from ctrtest import ConsoleSocket, terminal_bundle
 
 
 def test_console_socket_receives_a_working_pty(ctr, bundle, test_dir):
     b = terminal_bundle(bundle, "tty; stty size; ls -l /dev/console | cut -c1; echo done")
-    console = ConsoleSocket(test_dir / "console.sock")
-    cid = ctrtest.new_id()
-    try:
-        ctr("create", "--console-socket", console.path, "--bundle", b.write(), cid, check=True)
-        ctr("start", cid, check=True)
-        out = console.read_all().replace("\r", "").splitlines()
-    finally:
-        ctr("delete", "--force", cid)
-        console.close()
+    out = ctrtest.console_lines(ctr, b, ConsoleSocket(test_dir / "console.sock"))
     assert out[0].startswith("/dev/pts/")
     assert out[1] == "33 101"  # consoleSize
     assert out[2] == "c"       # /dev/console is the pty, a character device

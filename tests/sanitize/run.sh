@@ -26,8 +26,7 @@ fail() {
     exit 1
 }
 
-command -v clang >/dev/null ||
-    fail "clang not found (tests/setup.sh installs clang and libclang-rt-14-dev)"
+. tests/sanitizer-env.sh # clang, llvm-symbolizer
 
 # clang rather than gcc: gcc links UBSan as a second runtime next to ASan's, and that one
 # ignores log_path, so its reports would only go to stderr. -Db_lundef=false: with clang the
@@ -44,13 +43,6 @@ ninja -C "$SANITIZE_BUILD_DIR" >/dev/null || fail "building $SANITIZE_BUILD_DIR 
 
 export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:print_summary=1"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:print_summary=1"
-for symbolizer in llvm-symbolizer /usr/lib/llvm-14/bin/llvm-symbolizer; do
-    if command -v "$symbolizer" >/dev/null; then
-        ASAN_SYMBOLIZER_PATH=$(command -v "$symbolizer")
-        export ASAN_SYMBOLIZER_PATH
-        break
-    fi
-done
 
 echo "==> unit tests ($SANITIZE_BUILD_DIR)"
 meson test -C "$SANITIZE_BUILD_DIR" --suite unit --print-errorlogs ||
