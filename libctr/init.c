@@ -91,17 +91,34 @@ static int enter_namespaces(struct init_args *args, ctr_error **err)
     bool pid_ns_for_children = (flags & CLONE_NEWPID) || pid_ns_joined;
     if (!pid_ns_for_children)
         return 0;
+    /* Two processes now share the sync socket. The parent must read SYNC_INIT_PID before
+     * anything the new init sends (it runs hooks on the init's pid, and ends the handshake at
+     * SYNC_INIT_CREATED), so the init waits on this pipe until this process has sent it and
+     * exited: the write end closes only then. */
+    int sent[2];
+    if (pipe2(sent, O_CLOEXEC) < 0)
+        return error_set(err, errno, "pipe for the pid namespace fork");
     /* CLONE_PARENT: the init becomes the caller's child, so the caller can wait for it. */
     struct clone_args clone = {.flags = CLONE_PARENT};
     pid_t pid = (pid_t)syscall(SYS_clone3, &clone, sizeof(clone));
-    if (pid < 0)
+    if (pid < 0) {
+        close(sent[0]);
+        close(sent[1]);
         return error_set(err, errno, "fork into the pid namespace");
+    }
     if (pid > 0) {
         ctr_error *send_err = NULL;
         int ret = sync_send(args->sync_fd, SYNC_INIT_PID, pid, &send_err);
         ctr_error_free(send_err);
         _exit(ret < 0 ? 1 : 0);
     }
+    close(sent[1]);
+    char byte;
+    ssize_t n;
+    do
+        n = read(sent[0], &byte, 1);
+    while (n < 0 && errno == EINTR);
+    close(sent[0]);
     return 0;
 }
 

@@ -16,7 +16,9 @@
  *   writes uid_map/gid_map
  *   SYNC_USERNS_MAPPED ----------------------->
  *                      <----------------------- SYNC_INIT_PID (only if a pid namespace needed a
- *                                               second process: value = the real init's pid)
+ *                                               second process: value = the real init's pid;
+ *                                               sent by the first, which then exits: the real
+ *                                               init waits for that before it sends anything)
  *                                               (before the two stages below it takes
  *                                               SYNC_CGROUP_JOINED: no reply queues behind it)
  *                      <----------------------- SYNC_NET_DEVICES + its network namespace and an

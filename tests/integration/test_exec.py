@@ -13,6 +13,18 @@ def test_exec_returns_the_exit_code_of_the_process(ctr, detached):
     ctr("delete", "--force", cid, check=True)
 
 
+def test_exec_into_a_pid_namespace_reports_the_init_before_it_speaks(ctr, detached):
+    # Joining a pid namespace takes a second fork; the forking process reports the real init's
+    # pid and exits while the init goes on on the same socket. The parent must always hear the
+    # pid first, or it mistakes the order (it failed about 1 exec in 100 here before the init
+    # waited for it). Many short execs give that race its chances.
+    cid = detached()
+    codes = [ctr("exec", cid, "sh", "-c", f"exit {n % 50}") for n in range(200)]
+    wrong = [(n, c.returncode, c.stderr) for n, c in enumerate(codes) if c.returncode != n % 50]
+    assert wrong == []
+    ctr("delete", "--force", cid, check=True)
+
+
 def test_exec_joins_the_container_namespaces_and_cgroup(ctr, detached):
     cid = detached()
     init = json.loads(ctr("state", cid, check=True).stdout)["pid"]
