@@ -1,7 +1,8 @@
 /* The container's cgroup across every hierarchy of the host: which hierarchy serves each group of
- * linux.resources, and the create / enter / destroy sequence. Where the hierarchies are and the
+ * linux.resources, and the create / destroy sequence. Where the hierarchies are and the
  * container's path in them is cgroup_layout.c's business; what is written into the control files
- * is cgroup_v1.c's and cgroup_v2.c's, but for the resources both write alike (here).
+ * is cgroup_v1.c's and cgroup_v2.c's, but for the resources both write alike (here); how a
+ * process gets in is cgroup_join.c's.
  */
 #include "cgroup_internal.h"
 
@@ -452,7 +453,8 @@ static int setup(struct cgroup *cg, const struct spec_resources *res, ctr_error 
             return -1;
     if (res->unified_count > 0 && cgroup_v2_apply_unified(NULL, plan.v2->dir, res, err) < 0)
         return -1;
-    if (cg->layout == CGROUP_LAYOUT_V2) {
+    /* For clone3's CLONE_INTO_CGROUP (cgroup_join.c), on a hybrid host's v2 tree as well. */
+    if (plan.v2 != NULL) {
         cg->v2_dir_fd = open(plan.v2->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (cg->v2_dir_fd < 0)
             return error_set(err, errno, "open %s", plan.v2->dir);
@@ -520,27 +522,6 @@ int cgroup_create_with(const struct ctr_spec *spec, const char *id,
         return error_wrap(err, "cgroup %s", cg->path);
     }
     *out = steal_pointer(&cg);
-    return 0;
-}
-
-int cgroup_enter(const struct cgroup *cgroup, pid_t pid, ctr_error **err)
-{
-    char value[24];
-    snprintf(value, sizeof(value), "%d", (int)pid);
-    for (size_t i = 0; i < cgroup->count; i++) {
-        const struct cgroup_hierarchy *h = &cgroup->hierarchies[i];
-        /* A task still being forked (TASK_NEW) is refused with EINVAL for a moment. */
-        for (unsigned attempt = 0, ms = 1;; attempt++, cgroup_backoff(&ms)) {
-            ctr_error *e = NULL;
-            if (cgroup_write(h->dir, "cgroup.procs", value, NULL, &e) == 0)
-                break;
-            if (ctr_error_code(e) != EINVAL || attempt == 5) {
-                error_pass(err, e);
-                return error_wrap(err, "move process %d into cgroup %s", (int)pid, cgroup->path);
-            }
-            ctr_error_free(e);
-        }
-    }
     return 0;
 }
 

@@ -57,8 +57,23 @@ struct cgroup_options {
 int cgroup_create_with(const struct ctr_spec *spec, const char *id,
                        const struct cgroup_options *options, struct cgroup **out, ctr_error **err);
 
-/* Moves `pid` into the container's cgroup in every hierarchy. */
+/* ---- a process joins (cgroup_join.c: why there are two ways) ---- */
+
+/* Moves `pid` into the container's cgroup in every hierarchy, or only in the v2 tree. */
 int cgroup_enter(const struct cgroup *cgroup, pid_t pid, ctr_error **err);
+int cgroup_enter_v2(const struct cgroup *cgroup, pid_t pid, ctr_error **err);
+
+/* A new process moving itself into the v1 hierarchies: the parent opens their `tasks` files
+ * before the fork; the child, while it has one thread, calls cgroup_self_join(), which writes and
+ * closes them; the parent closes its copies after the fork. */
+struct cgroup_self_join {
+    const struct cgroup *cgroup;
+    int *tasks_fds; /* one per hierarchy: its `tasks` open for writing, or -1 (the v2 tree) */
+};
+int cgroup_self_join_open(const struct cgroup *cgroup, struct cgroup_self_join *join,
+                          ctr_error **err);
+int cgroup_self_join(struct cgroup_self_join *join, ctr_error **err);
+void cgroup_self_join_close(struct cgroup_self_join *join);
 
 /* Kills every process left in the cgroup, removes the directories cgroup_create() made and frees
  * the object (always, even when it returns an error naming what it could not remove). */

@@ -1,7 +1,8 @@
 /* Shared between the files of the cgroup module:
  *   cgroup_layout.c   detection (v1/v2/hybrid) and the container's path (cgroupfs, systemd form)
  *   cgroup.c          control files, which hierarchy serves what, the resources both versions
- *                     write alike (hugetlb, rdma), create / enter / destroy
+ *                     write alike (hugetlb, rdma), create / destroy
+ *   cgroup_join.c     how a new process gets in: by itself, by clone3, or moved by pid
  *   cgroup_v1.c, cgroup_v2.c   the resources, written the way each version wants them
  *   cgroup_convert.c  which controller each resource needs, and the v1 -> v2 arithmetic
  *   cgroup_devices.c  device rules: the default list, v1 devices.allow/deny

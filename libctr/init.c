@@ -644,6 +644,10 @@ _Noreturn void init_main(struct init_args *args)
     args->trampoline_fd = -1;
     args->filter_fd = -1;
     ctr_error *err = NULL;
+    /* First, while this process has one thread and before it may fork the real init: whatever
+     * it does from here is accounted to the container. */
+    if (args->self_join && cgroup_self_join(args->self_join, &err) < 0)
+        fail(args->sync_fd, err);
     char *executable = NULL;
     int ret = args->request->mode == SPAWN_EXEC ? setup_exec(args, &executable, &err)
                                                 : setup_create(args, &executable, &err);

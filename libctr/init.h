@@ -20,8 +20,11 @@ struct init_args {
     /* The runtime's procfs handle (procfs.h), opened before the fork: every /proc file the init
      * writes or reads for a decision is opened through it. Closed before the exec. */
     int proc_fd;
+    /* The v1 hierarchies' `tasks` files, which the init writes itself into first (cgroup_join.c),
+     * or NULL without a cgroup. */
+    struct cgroup_self_join *self_join;
     /* Filled in as the set-up goes: */
-    bool cgroup_joined;      /* SYNC_CGROUP_JOINED received */
+    bool cgroup_joined;      /* SYNC_CGROUP_JOINED received: in the v2 tree as well */
     bool cgroupns_done;      /* and the cgroup namespace made, if the config asks for one */
     pid_t host_pid;          /* the init's pid on the host (from SYNC_HOOKS_DONE), for hooks */
     int console_slave;       /* the pty slave when process.terminal, else -1 */

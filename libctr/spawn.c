@@ -302,11 +302,20 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
     /* The child gets its copy of them either way; ours are closed here only if we opened them. */
     bool own_ns_fds = request->mode == SPAWN_EXEC;
 
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    /* The init moves itself into the v1 hierarchies (cgroup_join.c). */
+    struct cgroup_self_join self_join = {0};
+    if (request->cgroup && cgroup_self_join_open(request->cgroup, &self_join, err) < 0) {
         if (own_ns_fds)
             namespaces_close_fds(ns_fds);
-        return error_set(err, errno, "socketpair for the container init");
+        return -1;
+    }
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        int saved = errno;
+        cgroup_self_join_close(&self_join);
+        if (own_ns_fds)
+            namespaces_close_fds(ns_fds);
+        return error_set(err, saved, "socketpair for the container init");
     }
     *init = (struct spawned_init){.pid = -1, .pidfd = -1, .sync_fd = sv[0], .console_fd = -1};
 
@@ -321,10 +330,9 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
             .pidfd = (uint64_t)(uintptr_t)&init->pidfd,
             .exit_signal = SIGCHLD,
         };
-        /* On a pure cgroup v2 host the init is born in its cgroup: one write less, and no
-         * window where it runs in ours. */
-        if (request->cgroup && request->cgroup->layout == CGROUP_LAYOUT_V2 &&
-            request->cgroup->v2_dir_fd >= 0) {
+        /* The init is born in its cgroup's v2 tree (pure v2 or hybrid): no move by pid, and no
+         * window where it runs in ours (cgroup_join.c). */
+        if (request->cgroup && request->cgroup->v2_dir_fd >= 0) {
             args.flags |= CLONE_INTO_CGROUP;
             args.cgroup = (uint64_t)request->cgroup->v2_dir_fd;
             into_cgroup = true;
@@ -335,6 +343,7 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
     }
     if (pid < 0) {
         int saved = errno;
+        cgroup_self_join_close(&self_join);
         if (own_ns_fds)
             namespaces_close_fds(ns_fds);
         close(sv[0]);
@@ -350,10 +359,12 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
             .ns_fds = ns_fds,
             .ns_paths = ns_path_of,
             .proc_fd = procfd,
+            .self_join = request->cgroup ? &self_join : NULL,
         };
         init_main(&args);
     }
 
+    cgroup_self_join_close(&self_join);
     close(sv[1]);
     if (own_ns_fds)
         namespaces_close_fds(ns_fds);
@@ -365,19 +376,20 @@ int spawn_init(const struct spawn_request *request, struct spawned_init *init, c
     if (fast && (new_flags & CLONE_NEWUSER) &&
         namespaces_write_id_maps(procfd, pid, linux_, err) < 0)
         goto fail;
-    /* Moving a task between v1 cgroups waits for an RCU grace period (the threadgroup rwsem is
-     * taken for writing): milliseconds. On the fast path the init sets up its mounts meanwhile
-     * and waits for SYNC_CGROUP_JOINED only where it needs the cgroup. The general path may
-     * fork the init from this child, so the child must be in the cgroup before it goes on. */
+    /* The init joined the v1 hierarchies itself; the v2 tree is left where clone3 did not place
+     * it. That move by pid may wait for an RCU grace period (cgroup_join.c): on the fast path the
+     * init sets up its mounts meanwhile and waits for SYNC_CGROUP_JOINED only where it needs the
+     * cgroup. The general path may fork the init from this child, so the child must be in the
+     * cgroup before it goes on. */
     bool join_first = !fast;
-    if (join_first && request->cgroup && cgroup_enter(request->cgroup, pid, err) < 0) {
+    if (join_first && request->cgroup && cgroup_enter_v2(request->cgroup, pid, err) < 0) {
         explain_init_failure(init, request, err);
         goto fail;
     }
     if (send_to_init(init, request, SYNC_PARENT_READY, 0, err) < 0)
         goto fail;
     if (!join_first && request->cgroup && !into_cgroup &&
-        cgroup_enter(request->cgroup, pid, err) < 0) {
+        cgroup_enter_v2(request->cgroup, pid, err) < 0) {
         explain_init_failure(init, request, err);
         goto fail;
     }

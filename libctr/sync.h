@@ -3,10 +3,13 @@
  * One SOCK_SEQPACKET socketpair, one typed message per packet. The stages, in order:
  *
  *   parent                                      init
- *   clone3/fork ------------------------------> (namespaces created by clone3, if it could)
+ *   clone3/fork ------------------------------> (namespaces created by clone3, if it could;
+ *                                               in the v2 tree by clone3 too, on its path)
+ *                                               moves itself into the v1 hierarchies
+ *                                               (cgroup_join.c)
  *   id maps if clone3 made the user namespace
  *   SYNC_PARENT_READY ------------------------>
- *   cgroup_enter(init)                          (fast path: sets up its mounts meanwhile)
+ *   cgroup_enter_v2(init) unless clone3 did     (fast path: sets up its mounts meanwhile)
  *   SYNC_CGROUP_JOINED ----------------------->
  *                                               (fast path: waits for it only before it needs
  *                                               the cgroup: its cgroup namespace, a `cgroup`

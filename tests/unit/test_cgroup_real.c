@@ -80,6 +80,14 @@ static struct ctr_spec *new_spec(const char *cgroups_path)
     return spec;
 }
 
+/* clone3 with CLONE_INTO_CGROUP: the child is born in the v2 cgroup of `cgroup_fd`. */
+static pid_t clone_into(int cgroup_fd)
+{
+    struct clone_args args = {
+        .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgroup_fd};
+    return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
 /* ---- real cgroups: this host (v1 or hybrid) -------------------------------------------------- */
 
 static bool v1_host(const char *why_needed)
@@ -233,7 +241,8 @@ static void real_hybrid_lifecycle(void **state)
     if (cgroup_create(spec, "unused", &cg, &err) < 0)
         fail_msg("%s", ctr_error_message(err));
     assert_string_equal(cg->path, path);
-    assert_int_equal(cg->v2_dir_fd, -1);
+    /* Opened for clone3's CLONE_INTO_CGROUP on the hybrid host's v2 tree as well. */
+    assert_true(cg->v2_dir_fd >= 0);
     for (size_t i = 0; i < cg->count; i++) {
         assert_true(exists(cg->hierarchies[i].dir));
         assert_true(cg->hierarchies[i].created);
@@ -322,6 +331,84 @@ static void real_hybrid_lifecycle(void **state)
     assert_gone(path);
     close(go);
     close(report);
+    free(spec);
+}
+
+/* How spawn.c puts a new process in without a move by pid (cgroup_join.c): clone3 creates it in
+ * the v2 tree, and it writes itself into each v1 hierarchy through the `tasks` files its parent
+ * opened; a file it cannot write is reported with the hierarchy. */
+static void real_hybrid_self_join(void **state)
+{
+    if (!v1_host("a process joining real v1 cgroups by itself"))
+        skip();
+    char path[64];
+    snprintf(path, sizeof(path), "/ctr-unittest-%d-self", (int)getpid());
+    struct ctr_spec *spec = new_spec(path);
+    struct cgroup *cg = NULL;
+    ctr_error *err = NULL;
+    if (cgroup_create(spec, "unused", &cg, &err) < 0)
+        fail_msg("%s", ctr_error_message(err));
+    struct cgroup_self_join join;
+    if (cgroup_self_join_open(cg, &join, &err) < 0)
+        fail_msg("%s", ctr_error_message(err));
+    for (size_t i = 0; i < cg->count; i++)
+        assert_true(cg->hierarchies[i].v2 ? join.tasks_fds[i] < 0 : join.tasks_fds[i] >= 0);
+    int result[2];
+    assert_int_equal(pipe2(result, O_CLOEXEC), 0);
+    pid_t child = cg->v2_dir_fd >= 0 ? clone_into(cg->v2_dir_fd) : fork();
+    if (child == 0) {
+        ctr_error *e = NULL;
+        char ok = cgroup_self_join(&join, &e) == 0 ? 'y' : 'n';
+        if (write(result[1], &ok, 1) != 1)
+            _exit(1);
+        for (;;)
+            pause();
+    }
+    assert_true(child > 0);
+    cgroup_self_join_close(&join);
+    assert_null(join.tasks_fds);
+    char ok = 0;
+    assert_int_equal(read(result[0], &ok, 1), 1);
+    assert_int_equal(ok, 'y');
+    char line[96];
+    for (size_t i = 0; i < cg->count; i++) {
+        const struct cgroup_hierarchy *h = &cg->hierarchies[i];
+        snprintf(line, sizeof(line), ":%s:%s\n", h->v2 ? "" : h->controllers, path);
+        if (!in_cgroup(child, line))
+            fail_msg("%d is not in %s", (int)child, line);
+    }
+    if (cgroup_destroy(cg, &err) < 0)
+        fail_msg("%s", ctr_error_message(err));
+    int status;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_gone(path);
+
+    /* A cgroup removed under the parent's open file: the write fails and names the hierarchy. */
+    if (cgroup_create(spec, "unused", &cg, &err) < 0 || cgroup_self_join_open(cg, &join, &err) < 0)
+        fail_msg("%s", ctr_error_message(err));
+    const struct cgroup_hierarchy *memory = cg_find(cg, "memory");
+    char *memory_dir = strdup(memory->dir);
+    assert_int_equal(rmdir(memory_dir), 0);
+    child = fork();
+    if (child == 0) {
+        ctr_error *e = NULL;
+        int rc = cgroup_self_join(&join, &e);
+        char expected[160];
+        snprintf(expected, sizeof(expected), "write \"0\" to %s/tasks", memory_dir);
+        _exit(rc < 0 && strstr(ctr_error_message(e), expected) != NULL &&
+                      strstr(ctr_error_message(e), path) != NULL
+                  ? 0
+                  : 1);
+    }
+    cgroup_self_join_close(&join);
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    free(memory_dir);
+    if (cgroup_destroy(cg, &err) < 0)
+        fail_msg("%s", ctr_error_message(err));
+    assert_gone(path);
+    close(result[0]);
+    close(result[1]);
     free(spec);
 }
 
@@ -468,13 +555,6 @@ static void real_hybrid_errors(void **state)
         }                                                                                          \
     } while (0)
 
-static pid_t clone_into(int cgroup_fd)
-{
-    struct clone_args args = {
-        .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgroup_fd};
-    return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-}
-
 static bool file_is(const char *dir, const char *file, const char *expected)
 {
     char *value = slurp(dir, file);
@@ -616,6 +696,7 @@ int main(int argc, char **argv)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(real_hybrid_lifecycle),
+        cmocka_unit_test(real_hybrid_self_join),
         cmocka_unit_test(real_nested_paths),
         cmocka_unit_test(real_hybrid_errors),
         cmocka_unit_test(real_pure_v2),
