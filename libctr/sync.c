@@ -1,6 +1,7 @@
 #include "sync.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -115,11 +116,24 @@ int sync_receive_fds(int fd, struct sync_msg *msg, int *fds, size_t max, size_t 
      * fd beyond `max` is closed here rather than left to the kernel's truncation. */
     struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
                         .msg_controllen = sizeof(control.buf)};
+    /* A peer that exits with data it never read resets the connection (unix_release_sock), and
+     * the kernel reports that reset once, before the messages still queued for us (the
+     * SYNC_INIT_ERROR saying why it exited): read on after it. A second one is an end of
+     * stream. */
     ssize_t n;
-    do
+    bool reset_seen = false;
+    for (;;) {
         n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    /* A peer that exits with data we never read resets the connection: an end of stream too. */
+        if (n >= 0)
+            break;
+        if (errno == EINTR)
+            continue;
+        if (errno == ECONNRESET && !reset_seen) {
+            reset_seen = true;
+            continue;
+        }
+        break;
+    }
     if (n < 0 && errno == ECONNRESET)
         n = 0, mh.msg_controllen = 0;
     if (n < 0)

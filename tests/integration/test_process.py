@@ -236,7 +236,7 @@ def test_oom_score_adj_below_the_runtimes_is_a_clear_error_every_time(bundle, ru
         pytest.skip("oom_score_adj is already -1000 here: it cannot be lowered")
     b = bundle(["/bin/echo", "ran"])
     b.process["oomScoreAdj"] = max(current - 500, -1000)
-    for _ in range(10):
+    for _ in range(50):  # it lost the error in 1-2 runs of 100 (ECONNRESET before it)
         assert_refused(run(b), "process.oomScoreAdj", "CAP_SYS_RESOURCE")
 
 
