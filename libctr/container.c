@@ -355,7 +355,7 @@ static int create(ctr_container *c, const struct ctr_create_options *opts, ctr_e
         return opts->spec ? -1 : error_wrap(err, "%s/config.json", c->bundle);
 
     if (opts->no_cgroup && c->spec->linux_.has_resources && resources_requested(c->spec))
-        return error_set(err, 0, "linux.resources: limits cannot be applied with cgroups "
+        return error_invalid(err, "linux.resources: limits cannot be applied with cgroups "
                                  "disabled");
 
     _cleanup_close_ int listen_fd = -1, console_socket = -1;

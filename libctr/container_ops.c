@@ -98,7 +98,7 @@ CTR_API int ctr_container_update(ctr_container *c, const char *json, size_t len,
     json_error_t jerr;
     json_t *resources = json_loadb(json, len, 0, &jerr);
     if (resources == NULL)
-        return error_set(err, 0, "update container `%s`: resources: line %d, column %d: %s", c->id,
+        return error_invalid(err, "update container `%s`: resources: line %d, column %d: %s", c->id,
                          jerr.line, jerr.column, jerr.text);
     /* A scratch spec gives the parser an arena that lives only as long as this update. */
     struct ctr_spec scratch = {.arena = arena_new()};
@@ -186,7 +186,7 @@ static int exec_spec(ctr_container *c, const struct ctr_exec_options *opts, stru
     json_error_t jerr;
     *json = json_loadb(opts->process_json, opts->process_json_len, 0, &jerr);
     if (*json == NULL)
-        return error_set(err, 0, "process.json: line %d, column %d: %s", jerr.line, jerr.column,
+        return error_invalid(err, "process.json: line %d, column %d: %s", jerr.line, jerr.column,
                          jerr.text);
     *spec = *c->spec;
     spec->arena = arena_new();

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,25 +26,40 @@ static void replace(ctr_error **err, int code, char *message)
     *err = e;
 }
 
-int error_set(ctr_error **err, int errnum, const char *fmt, ...)
+/* The message as formatted, followed by ": strerror(code)" when `describe`. */
+static int set_formatted(ctr_error **err, int code, bool describe, const char *fmt, va_list ap)
 {
     if (err == NULL)
         return -1;
     char *what = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vasprintf(&what, fmt, ap);
-    va_end(ap);
-    if (n < 0)
+    if (vasprintf(&what, fmt, ap) < 0)
         what = NULL;
     char *message = what;
-    if (what != NULL && errnum != 0) {
-        const char *desc = strerrordesc_np(errnum);
+    if (what != NULL && describe) {
+        const char *desc = strerrordesc_np(code);
         if (asprintf(&message, "%s: %s", what, desc ? desc : "unknown error") < 0)
             message = NULL;
         free(what);
     }
-    replace(err, errnum, message);
+    replace(err, code, message);
+    return -1;
+}
+
+int error_set(ctr_error **err, int errnum, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_formatted(err, errnum, errnum != 0, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int error_invalid(ctr_error **err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_formatted(err, EINVAL, false, fmt, ap);
+    va_end(ap);
     return -1;
 }
 

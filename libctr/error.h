@@ -18,6 +18,11 @@ struct ctr_error {
  * when errnum is not 0. Returns -1. An error already in *err is replaced. */
 int error_set(ctr_error **err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* A request the library refuses as invalid (a field of config.json, a process.json, resources):
+ * code EINVAL, so callers can tell it from a system failure (the shim answers InvalidArgument),
+ * and the formatted message alone, which names the field. Returns -1. */
+int error_invalid(ctr_error **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Prefixes the message in *err with "formatted: ". Returns -1. */
 int error_wrap(ctr_error **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -88,7 +88,7 @@ static int path_error(ctr_error **err, const struct jpath *path, const char *pro
     print_escaped(f, problem, false);
     if (fclose(f) != 0)
         return error_set(err, ENOMEM, "%s", problem);
-    return error_set(err, 0, "%s", line);
+    return error_invalid(err, "%s", line);
 }
 
 int jpath_error(ctr_error **err, const struct jpath *path, const char *fmt, ...)

@@ -20,17 +20,22 @@ static char *dup_or_null(const char *s)
     return s && *s ? strdup(s) : NULL;
 }
 
+int task_error_code(const ctr_error *err)
+{
+    switch (ctr_error_code(err)) {
+    case EBUSY: return TTRPC_FAILED_PRECONDITION;
+    case ENOENT: case ESRCH: return TTRPC_NOT_FOUND;
+    case EEXIST: return TTRPC_ALREADY_EXISTS;
+    case EINVAL: return TTRPC_INVALID_ARGUMENT;
+    case EOPNOTSUPP: return TTRPC_UNIMPLEMENTED;
+    default: return TTRPC_UNKNOWN;
+    }
+}
+
 /* The error as libctr worded it, and its code. */
 static int from_ctr_error(ctr_error *err, char *errbuf, size_t errlen)
 {
-    int code;
-    switch (ctr_error_code(err)) {
-    case EBUSY: code = TTRPC_FAILED_PRECONDITION; break;
-    case ENOENT: code = TTRPC_NOT_FOUND; break;
-    case EEXIST: code = TTRPC_ALREADY_EXISTS; break;
-    case EOPNOTSUPP: code = TTRPC_UNIMPLEMENTED; break;
-    default: code = TTRPC_UNKNOWN; break;
-    }
+    int code = task_error_code(err);
     snprintf(errbuf, errlen, "%s", ctr_error_message(err));
     ctr_error_free(err);
     return code;

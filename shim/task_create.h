@@ -5,8 +5,15 @@
 
 #include <stddef.h>
 
+#include <libctr/libctr.h>
+
 #include "shim.h"
 #include "task.pb-c.h"
+
+/* libctr's errno -> the gRPC code containerd maps back to its own errors (errdefs): EBUSY
+ * FailedPrecondition, ENOENT and ESRCH NotFound (a process already gone, as runc's shim says),
+ * EEXIST AlreadyExists, EINVAL InvalidArgument, EOPNOTSUPP Unimplemented, the rest Unknown. */
+int task_error_code(const ctr_error *err);
 
 int task_create(struct shim *shim, const Containerd__Task__V2__CreateTaskRequest *req, int *pid,
                 char *errbuf, size_t errlen);

@@ -50,19 +50,6 @@ static void reply_error(const struct call *call, int code, const char *fmt, ...)
     server_reply(call->conn, call->stream_id, code, message, NULL);
 }
 
-/* libctr's errno -> the grpc code containerd maps back to its own errors. */
-static int code_of(const ctr_error *err)
-{
-    switch (ctr_error_code(err)) {
-    case EBUSY: return TTRPC_FAILED_PRECONDITION;
-    case ENOENT: case ESRCH: return TTRPC_NOT_FOUND;
-    case EEXIST: return TTRPC_ALREADY_EXISTS;
-    case EINVAL: return TTRPC_INVALID_ARGUMENT;
-    case EOPNOTSUPP: return TTRPC_UNIMPLEMENTED;
-    default: return TTRPC_UNKNOWN;
-    }
-}
-
 /* The outcome of a task_create.h call: its error, or `payload`. */
 static void reply_result(const struct call *call, int code, const char *errbuf,
                          const ProtobufCMessage *payload)
@@ -75,7 +62,7 @@ static void reply_result(const struct call *call, int code, const char *errbuf,
 
 static void reply_ctr_error(const struct call *call, ctr_error *err)
 {
-    reply_error(call, code_of(err), "%s", ctr_error_message(err));
+    reply_error(call, task_error_code(err), "%s", ctr_error_message(err));
     ctr_error_free(err);
 }
 

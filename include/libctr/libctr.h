@@ -24,7 +24,9 @@ extern "C" {
 
 typedef struct ctr_error ctr_error;
 
-/* The errno value behind the failure (0 when the failure was not a system call's, e.g. bad JSON). */
+/* The errno value behind the failure: EINVAL for a configuration the library refuses (config.json,
+ * process.json, resources: bad JSON or a field's value; the message names the field), 0 for other
+ * failures that were not a system call's (a hook's exit status, the init dying). */
 CTR_API int ctr_error_code(const ctr_error *err);
 /* One line saying what failed on which object, e.g.
  * "mount `proc` on `/proc`: Operation not permitted". */

@@ -247,6 +247,18 @@ def test_task_exec_returns_the_exec_exit_code(containerd):
     assert ok.returncode == 0, ok.stderr
 
 
+def test_a_config_libctr_refuses_comes_back_as_invalid_argument(containerd):
+    # libctr's EINVAL travels as the gRPC code InvalidArgument, which containerd turns back into
+    # its own "invalid argument" error, with libctr's message naming the field.
+    container = new_container(containerd)
+    result = containerd.run("--rm", "--cwd", "relative/dir", container=container, command=["true"])
+    assert result.returncode != 0
+    assert "process.cwd" in result.stderr, result.stderr
+    assert result.stderr.rstrip().endswith("invalid argument"), result.stderr
+    assert container not in containerd.tasks()
+    ctrtest.wait_for(lambda: not containerd.leftovers(), "the failed shim to clean up")
+
+
 def test_pause_and_resume(containerd):
     container = new_container(containerd)
     containerd.run("--detach", container=container, command=["sleep", "1000"], check=True)

@@ -20,9 +20,20 @@ static void set_appends_strerror(void **state)
 static void set_without_errno_is_plain(void **state)
 {
     ctr_error *err = NULL;
-    error_set(&err, 0, "config.json: root: required field missing");
+    error_set(&err, 0, "hook `/x`: exit status 1");
     assert_int_equal(ctr_error_code(err), 0);
+    assert_string_equal(ctr_error_message(err), "hook `/x`: exit status 1");
+    ctr_error_free(err);
+}
+
+/* A refused request carries EINVAL, and its message names the field, not strerror(EINVAL). */
+static void invalid_is_einval_without_strerror(void **state)
+{
+    ctr_error *err = NULL;
+    assert_int_equal(error_invalid(&err, "config.json: %s: required field missing", "root"), -1);
+    assert_int_equal(ctr_error_code(err), EINVAL);
     assert_string_equal(ctr_error_message(err), "config.json: root: required field missing");
+    assert_int_equal(error_invalid(NULL, "nobody listens"), -1);
     ctr_error_free(err);
 }
 
@@ -61,6 +72,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(set_appends_strerror),
         cmocka_unit_test(set_without_errno_is_plain),
+        cmocka_unit_test(invalid_is_einval_without_strerror),
         cmocka_unit_test(wrap_prefixes_context),
         cmocka_unit_test(set_replaces_previous),
         cmocka_unit_test(null_error_pointer_is_allowed),
