@@ -3,9 +3,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -217,6 +221,19 @@ static char *build_process(const struct cli_globals *g, ctr_container *c, struct
     return text;
 }
 
+/* SIGKILL through the pidfd, then waits until the process is gone (reaping it when it is our
+ * child) and closes the pidfd. */
+static void kill_and_reap(int pidfd)
+{
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    struct pollfd exited = {.fd = pidfd, .events = POLLIN};
+    while (poll(&exited, 1, -1) < 0 && errno == EINTR)
+        ;
+    siginfo_t info;
+    waitid(P_PIDFD, (id_t)pidfd, &info, WEXITED | WNOHANG);
+    close(pidfd);
+}
+
 static int run_exec(const struct cli_globals *g, ctr_container *c, struct exec_flags *f,
                     const char *process_json)
 {
@@ -238,8 +255,15 @@ static int run_exec(const struct cli_globals *g, ctr_container *c, struct exec_f
     ctr_error *err = NULL;
     if (ctr_container_exec(c, &opts, &pid, &pidfd, &console, &err) < 0)
         return cli_fail_error(g, err);
-    if (f->pid_file && cli_write_pid_file(f->pid_file, pid) < 0)
-        cli_fail(g, "write pid file `%s`: %s", f->pid_file, strerror(errno));
+    if (f->pid_file && cli_write_pid_file(f->pid_file, pid) < 0) {
+        /* As runc: the caller cannot track a process whose pid it was not given, so the
+         * exec fails as a whole and the process does not outlive it. */
+        int saved = errno;
+        kill_and_reap(pidfd);
+        if (console >= 0)
+            close(console);
+        return cli_fail(g, "write pid file `%s`: %s", f->pid_file, strerror(saved));
+    }
     if (f->detach) {
         close(pidfd);
         return 0;

@@ -90,6 +90,21 @@ def test_exec_detach_writes_the_pid_file(ctr, detached, test_dir):
     ctr("delete", "--force", cid, check=True)
 
 
+def test_exec_fails_and_kills_its_process_when_the_pid_file_cannot_be_written(ctr, detached,
+                                                                              test_dir):
+    # As runc: a caller that asked for the pid cannot track the process without it.
+    cid = detached()
+    init = json.loads(ctr("state", cid, check=True).stdout)["pid"]
+    pid_file = test_dir / "missing" / "exec.pid"
+    for detach in ([], ["--detach"]):
+        result = ctr("exec", *detach, "--pid-file", pid_file, cid, "sleep", "100")
+        assert result.returncode != 0
+        assert f"write pid file `{pid_file}`: No such file or directory" in result.stderr
+        pids = json.loads(ctr("ps", "--format", "json", cid, check=True).stdout)
+        assert pids == [init]  # the exec'd sleep is gone
+    ctr("delete", "--force", cid, check=True)
+
+
 def test_exec_missing_executable_names_it(ctr, detached):
     cid = detached()
     result = ctr("exec", cid, "nosuchcommand")
