@@ -27,7 +27,9 @@ static void replace(ctr_error **err, int code, char *message)
 }
 
 /* The message as formatted, followed by ": strerror(code)" when `describe`. */
-static int set_formatted(ctr_error **err, int code, bool describe, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static int set_formatted(ctr_error **err, int code,
+                                                                bool describe, const char *fmt,
+                                                                va_list ap)
 {
     if (err == NULL)
         return -1;

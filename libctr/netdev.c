@@ -81,6 +81,13 @@ static void nl_ack_message(const struct nlmsghdr *h, char *text, size_t size)
 
 typedef int (*nl_reply_fn)(struct nlmsghdr *h, void *data);
 
+/* NLMSG_OK without its signed/unsigned comparison (clang's -Wsign-compare): a whole header, and
+ * a message length that stays within the `len` bytes left. */
+static bool message_fits(const struct nlmsghdr *h, int len)
+{
+    return len >= (int)sizeof(*h) && h->nlmsg_len >= sizeof(*h) && h->nlmsg_len <= (unsigned)len;
+}
+
 /* Sends `req` and reads its replies (to `on_reply`, may be NULL) up to the ack, or NLMSG_DONE for
  * a dump. Returns 0 or a negative errno, the kernel's own message (if it gave one) in `why`. */
 static int nl_transact(struct rtnl *nl, struct nl_request *req, nl_reply_fn on_reply, void *data,
@@ -111,7 +118,7 @@ static int nl_transact(struct rtnl *nl, struct nl_request *req, nl_reply_fn on_r
         if (n == 0 || n > NL_BUFFER_SIZE)
             return n == 0 ? -EPIPE : -EMSGSIZE;
         int len = (int)n;
-        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
+        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; message_fits(h, len);
              h = NLMSG_NEXT(h, len)) {
             if (h->nlmsg_seq != nl->seq)
                 continue; /* a late reply to an earlier request */

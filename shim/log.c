@@ -28,7 +28,8 @@ void log_close(void)
     log_fd = -1;
 }
 
-static void emit(const char *level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void emit(const char *level, const char *fmt,
+                                                      va_list ap)
 {
     char msg[1024];
     vsnprintf(msg, sizeof(msg), fmt, ap);
