@@ -1,82 +1,17 @@
-/* features and spec: what this runtime implements (runtime-spec features.md, features-linux.md)
- * and a starting config.json (runc's `spec`).
- *
- * The features document is what managers (containerd, podman) read to decide which fields they may
- * put in a config, so every list here is what the parser and the code behind it really take:
- * where a library owns the names (libmount's mount flags, libcap-ng's capabilities, libseccomp's
- * architectures and API level) the list is asked of the library, as the parser asks it.
+/* features and spec: what this runtime implements (runtime-spec features.md, features-linux.md,
+ * built by libctr from its parser's own tables: libctr/features.c) and a starting config.json
+ * (runc's `spec`).
  */
-#include <cap-ng.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <libmount/libmount.h>
-
 #include "cli.h"
-
-/* ---- features -------------------------------------------------------------------------------- */
-
-/* The mount options libctr/spec_mounts.c recognises besides libmount's own flags: the OCI extras
- * (its `oci_options` table). A name added there must be added here, or features under-reports it;
- * test_cli_info.py mounts every listed option to catch the other direction. */
-static const char *const oci_mount_options[] = {
-    "defaults", "bind", "rbind",
-    "shared", "rshared", "slave", "rslave", "private", "rprivate", "unbindable", "runbindable",
-    "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec", "rexec",
-    "rnodiratime", "rdiratime", "rnosymfollow", "rsymfollow",
-    "rnoatime", "ratime", "rrelatime", "rnorelatime", "rstrictatime", "rnostrictatime",
-    "tmpcopyup", "idmap", "ridmap",
-};
-
-/* spec_linux.c's namespace names; the spec defines exactly these eight. */
-static const char *const namespaces[] = {"pid", "network", "mount", "ipc",
-                                         "uts", "user",    "cgroup", "time"};
-
-static const char *const hooks[] = {"prestart",       "createRuntime", "createContainer",
-                                    "startContainer", "poststart",     "poststop"};
-
-/* spec_seccomp.c's names. */
-static const char *const seccomp_actions[] = {
-    "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
-    "SCMP_ACT_TRAP",  "SCMP_ACT_ERRNO",        "SCMP_ACT_TRACE",
-    "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",          "SCMP_ACT_NOTIFY",
-};
-static const char *const seccomp_operators[] = {
-    "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",        "SCMP_CMP_EQ",
-    "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ",
-};
-
-/* Every architecture name some libseccomp release knows; the parser resolves SCMP_ARCH_<NAME>
- * with seccomp_arch_resolve_name(), so only the ones this libseccomp resolves are listed. */
-static const char *const seccomp_arch_names[] = {
-    "x86", "x86_64", "x32", "arm", "aarch64", "loongarch64", "m68k", "mips", "mipsel", "mips64",
-    "mipsel64", "mips64n32", "mipsel64n32", "parisc", "parisc64", "ppc", "ppc64", "ppc64le",
-    "riscv64", "s390", "s390x", "sh", "sheb",
-};
-
-/* libseccomp 2.6 brought SCMP_FLTATR_CTL_WAITKILL; libctr/seccomp.c refuses the flag without it. */
-#define LIBSECCOMP_HAS_WAITKILL (SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 6))
-
-/* Each filter flag with the libseccomp API level (seccomp_api_get(3)) at which libseccomp and the
- * running kernel can set it: the level is probed, so it covers both. */
-static const struct {
-    const char *name;
-    unsigned api_level;
-    bool built; /* libctr/seccomp.c can set it with the libseccomp it was built against */
-} seccomp_flags[] = {
-    {"SECCOMP_FILTER_FLAG_TSYNC", 2, true},
-    {"SECCOMP_FILTER_FLAG_LOG", 3, true},
-    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", 4, true},
-    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", 7, LIBSECCOMP_HAS_WAITKILL},
-};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -91,128 +26,7 @@ static json_t *string_array(const char *const *items, size_t count)
     return array;
 }
 
-/* "x86_64" -> "SCMP_ARCH_X86_64", "sys_admin" -> "CAP_SYS_ADMIN". */
-static json_t *prefixed_upper(const char *prefix, const char *name)
-{
-    char buf[64];
-    int n = snprintf(buf, sizeof(buf), "%s%s", prefix, name);
-    if (n < 0 || (size_t)n >= sizeof(buf))
-        return NULL;
-    for (char *p = buf; *p; p++)
-        *p = (char)toupper((unsigned char)*p);
-    return json_string(buf);
-}
-
-static int compare_strings(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* The OCI extras and libmount's flags, sorted without repeats (libmount also knows bind and the
- * propagation names). */
-static json_t *mount_options(void)
-{
-    const char *names[128];
-    size_t count = 0;
-    for (size_t i = 0; i < COUNT(oci_mount_options); i++)
-        names[count++] = oci_mount_options[i];
-    /* spec_mounts.c looks an option up by its exact name, so a name with a value part
-     * ("x-foo=") would never match: only plain names are flags. */
-    for (const struct libmnt_optmap *m = mnt_get_builtin_optmap(MNT_LINUX_MAP);
-         m && m->name && count < COUNT(names); m++)
-        if (strchr(m->name, '=') == NULL && !(m->mask & MNT_PREFIX))
-            names[count++] = m->name;
-    qsort(names, count, sizeof(names[0]), compare_strings);
-    json_t *array = json_array();
-    for (size_t i = 0; array && i < count; i++) {
-        if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
-            continue;
-        if (json_array_append_new(array, json_string(names[i])) < 0) {
-            json_decref(array);
-            return NULL;
-        }
-    }
-    return array;
-}
-
-/* The parser asks libcap-ng for a capability's number, so the names libcap-ng has are exactly the
- * ones it takes. It takes numbers below 64 (a bit each in the spec's sets). */
-static json_t *capabilities(void)
-{
-    json_t *array = json_array();
-    for (unsigned cap = 0; array && cap < 64; cap++) {
-        const char *name = capng_capability_to_name(cap);
-        if (name == NULL)
-            continue;
-        if (json_array_append_new(array, prefixed_upper("CAP_", name)) < 0) {
-            json_decref(array);
-            return NULL;
-        }
-    }
-    return array;
-}
-
-static json_t *seccomp_features(void)
-{
-    json_t *archs = json_array(), *known = json_array(), *supported = json_array();
-    bool failed = false;
-    for (size_t i = 0; i < COUNT(seccomp_arch_names); i++)
-        if (seccomp_arch_resolve_name(seccomp_arch_names[i]) != 0)
-            failed |= json_array_append_new(
-                          archs, prefixed_upper("SCMP_ARCH_", seccomp_arch_names[i])) < 0;
-    /* Probes the running kernel too (SECCOMP_FILTER_FLAG_LOG needs Linux 4.14, ...). */
-    unsigned api = seccomp_api_get();
-    for (size_t i = 0; i < COUNT(seccomp_flags); i++) {
-        failed |= json_array_append_new(known, json_string(seccomp_flags[i].name)) < 0;
-        if (seccomp_flags[i].built && api >= seccomp_flags[i].api_level)
-            failed |= json_array_append_new(supported, json_string(seccomp_flags[i].name)) < 0;
-    }
-    if (failed) {
-        json_decref(archs);
-        json_decref(known);
-        json_decref(supported);
-        return NULL;
-    }
-    return json_pack("{s:b, s:o, s:o, s:o, s:o, s:o}", "enabled", 1, "actions",
-                     string_array(seccomp_actions, COUNT(seccomp_actions)), "operators",
-                     string_array(seccomp_operators, COUNT(seccomp_operators)), "archs", archs,
-                     "knownFlags", known, "supportedFlags", supported);
-}
-
-static json_t *linux_features(void)
-{
-    return json_pack(
-        "{s:o, s:o, s:{s:b, s:b, s:b, s:b, s:b}, s:o, s:{s:b}, s:{s:b}, s:{s:b}, s:{s:{s:b}}}",
-        "namespaces", string_array(namespaces, COUNT(namespaces)), "capabilities", capabilities(),
-        /* systemd: the driver only places the cgroup where systemd would (libctr/cgroup.c); it
-         * makes no transient unit over D-Bus, which is what a manager asking this relies on. */
-        "cgroup", "v1", 1, "v2", 1, "systemd", 0, "systemdUser", 0, "rdma", 1,
-        "seccomp", seccomp_features(),
-        /* features-linux.md: these say whether the support is built in, not whether this host
-         * has the LSM: AppArmor and SELinux labels are applied where the LSM is active and
-         * refused clearly where not (lsm.c); linux.intelRdt goes through resctrl (intelrdt.c).
-         * (1.3's linux.netDevices is implemented too, netdev.c, but its features field is
-         * 1.3's, and a 1.2 document must not hold fields its version does not define.) */
-        "apparmor", "enabled", 1, "selinux", "enabled", 1, "intelRdt", "enabled", 1,
-        /* idmap and ridmap bind mounts: libctr/mount.c, mount_idmapped(). */
-        "mountExtensions", "idmap", "enabled", 1);
-}
-
-static json_t *features_document(void)
-{
-    const struct scmp_version *scmp = seccomp_version();
-    char scmp_version[48];
-    snprintf(scmp_version, sizeof(scmp_version), "%u.%u.%u", scmp->major, scmp->minor,
-             scmp->micro);
-    /* ociVersionMin: config.md makes any 1.x config acceptable to a 1.x runtime, and spec.c
-     * takes every 1.x.y; "1.0.0" is the oldest such release. */
-    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:{s:s, s:s}, s:[]}", "ociVersionMin", "1.0.0",
-                     "ociVersionMax", ctr_oci_spec_version(), "hooks",
-                     string_array(hooks, COUNT(hooks)), "mountOptions", mount_options(), "linux",
-                     linux_features(), "annotations", "io.github.libctr.version", ctr_version(),
-                     "io.github.seccomp.libseccomp.version", scmp_version,
-                     "potentiallyUnsafeConfigAnnotations");
-}
+/* ---- features -------------------------------------------------------------------------------- */
 
 /* No option besides --help (handled by main.c), no argument: anything else is a mistake. */
 static int no_arguments(const struct cli_globals *g, int argc, char **argv)
@@ -229,7 +43,11 @@ int cmd_features(const struct cli_globals *g, int argc, char **argv)
 {
     if (no_arguments(g, argc, argv) != 0)
         return 1;
-    json_t *doc = features_document();
+    /* libctr builds it from the parser's own tables (libctr/features.c); printed indented, as
+     * runc prints its own. */
+    char *text = ctr_features_json();
+    json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
     if (doc == NULL)
         return cli_fail(g, "features: build the document: %s", strerror(ENOMEM));
     int rc = json_dumpf(doc, stdout, JSON_INDENT(2));

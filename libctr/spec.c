@@ -136,27 +136,34 @@ static int parse_hook_list(struct ctr_spec *spec, json_t *hooks, const struct jp
     return 0;
 }
 
+/* config.md, "POSIX-platform Hooks", in the order the lifecycle runs them. */
+static const struct {
+    const char *key;
+    size_t offset;
+} hook_lists[] = {
+    {"prestart", offsetof(struct spec_hooks, prestart)},
+    {"createRuntime", offsetof(struct spec_hooks, create_runtime)},
+    {"createContainer", offsetof(struct spec_hooks, create_container)},
+    {"startContainer", offsetof(struct spec_hooks, start_container)},
+    {"poststart", offsetof(struct spec_hooks, poststart)},
+    {"poststop", offsetof(struct spec_hooks, poststop)},
+};
+
+const char *spec_hook_name(size_t i)
+{
+    return i < ARRAY_SIZE(hook_lists) ? hook_lists[i].key : NULL;
+}
+
 static int parse_hooks(struct ctr_spec *spec, json_t *doc, const struct jpath *path, ctr_error **err)
 {
-    static const struct {
-        const char *key;
-        size_t offset;
-    } lists[] = {
-        {"prestart", offsetof(struct spec_hooks, prestart)},
-        {"createRuntime", offsetof(struct spec_hooks, create_runtime)},
-        {"createContainer", offsetof(struct spec_hooks, create_container)},
-        {"startContainer", offsetof(struct spec_hooks, start_container)},
-        {"poststart", offsetof(struct spec_hooks, poststart)},
-        {"poststop", offsetof(struct spec_hooks, poststop)},
-    };
     json_t *hooks = NULL;
     int r = jget_object(doc, path, "hooks", J_OPTIONAL, &hooks, err);
     if (r <= 0)
         return r;
     struct jpath at = JPATH_KEY(path, "hooks");
-    for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
-        struct spec_hook_list *list = (void *)((char *)&spec->hooks + lists[i].offset);
-        if (parse_hook_list(spec, hooks, &at, lists[i].key, list, err) < 0)
+    for (size_t i = 0; i < ARRAY_SIZE(hook_lists); i++) {
+        struct spec_hook_list *list = (void *)((char *)&spec->hooks + hook_lists[i].offset);
+        if (parse_hook_list(spec, hooks, &at, hook_lists[i].key, list, err) < 0)
             return -1;
     }
     return 0;

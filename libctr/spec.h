@@ -401,4 +401,13 @@ int spec_parse_mount_options(struct ctr_spec *spec, struct spec_mount *mount, co
 /* Spec names for messages: "pid", "network", ... */
 const char *spec_namespace_name(enum spec_namespace_type type);
 
+/* The names the parser takes, for the features document (features.c), so that it reports what
+ * the parser really accepts: each returns the i-th name, NULL past the last. */
+const char *spec_hook_name(size_t i);
+/* The OCI extras ("rbind", "rro", "idmap"...), then libmount's flags the parser looks up. */
+const char *spec_mount_option_name(size_t i);
+const char *spec_seccomp_action_name(size_t i);
+const char *spec_seccomp_operator_name(size_t i);
+const char *spec_seccomp_flag_name(size_t i);
+
 #endif

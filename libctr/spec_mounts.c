@@ -92,13 +92,32 @@ static int find_oci_option(const char *name, size_t len)
     return -1;
 }
 
+/* A libmount flag an option's name can be: not a name with a value part ("context="), nor a
+ * prefix entry. */
+static bool is_plain_flag(const struct libmnt_optmap *map)
+{
+    return strchr(map->name, '=') == NULL && !(map->mask & MNT_PREFIX);
+}
+
 static const struct libmnt_optmap *find_mount_flag(const char *name, size_t len)
 {
     const struct libmnt_optmap *map = mnt_get_builtin_optmap(MNT_LINUX_MAP);
     for (; map && map->name; map++) {
-        if (name_is(map->name, name, len))
+        if (is_plain_flag(map) && name_is(map->name, name, len))
             return map;
     }
+    return NULL;
+}
+
+const char *spec_mount_option_name(size_t i)
+{
+    if (i < ARRAY_SIZE(oci_options))
+        return oci_options[i].name;
+    i -= ARRAY_SIZE(oci_options);
+    for (const struct libmnt_optmap *map = mnt_get_builtin_optmap(MNT_LINUX_MAP); map && map->name;
+         map++)
+        if (is_plain_flag(map) && i-- == 0)
+            return map->name;
     return NULL;
 }
 

@@ -54,6 +54,21 @@ static enum action_kind action_kind(uint32_t action)
     return ACT_PLAIN;
 }
 
+const char *spec_seccomp_action_name(size_t i)
+{
+    return i < ARRAY_SIZE(actions) ? actions[i].name : NULL;
+}
+
+const char *spec_seccomp_operator_name(size_t i)
+{
+    return i < ARRAY_SIZE(operators) ? operators[i].name : NULL;
+}
+
+const char *spec_seccomp_flag_name(size_t i)
+{
+    return i < ARRAY_SIZE(filter_flags) ? filter_flags[i].name : NULL;
+}
+
 /* Reads the action `action_key` and its errno `errno_key` of `json`. "Some actions like
  * SCMP_ACT_ERRNO and SCMP_ACT_TRACE allow to specify the errno code to return. When the action
  * doesn't support an errno, the runtime MUST print and error and fail. The default is EPERM." The

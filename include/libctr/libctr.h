@@ -38,6 +38,11 @@ CTR_API void ctr_error_free(ctr_error *err);
 CTR_API const char *ctr_version(void);          /* this library's version, e.g. "0.1.0" */
 CTR_API const char *ctr_oci_spec_version(void); /* the runtime-spec version implemented */
 
+/* The runtime-spec features document (features.md, features-linux.md) of this library on this
+ * host: the namespaces, mount options, hooks, capabilities, seccomp names and flags the parser
+ * takes and the code behind it implements. Compact JSON text, to free(); NULL with errno ENOMEM. */
+CTR_API char *ctr_features_json(void);
+
 /* ---- the bundle's configuration ------------------------------------------------------------- */
 
 typedef struct ctr_spec ctr_spec;
