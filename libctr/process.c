@@ -205,9 +205,8 @@ int process_set_personality(const struct spec_linux *linux_, ctr_error **err)
 
 /* ---- cpu and node lists -------------------------------------------------------------------- */
 
-/* Larger than any kernel's NR_CPUS or MAX_NUMNODES, small enough that a typo ("0-4000000000")
- * does not allocate half a gigabyte. */
-enum { ID_LIST_MAX = 65536 };
+/* The parser's limit (spec.h): a list it took is one this can apply. */
+enum { ID_LIST_MAX = SPEC_ID_LIST_MAX };
 
 struct id_bitmap {
     unsigned long *bits;

@@ -576,18 +576,21 @@ int jget_env(struct ctr_spec *spec, json_t *obj, const struct jpath *path, const
     return 1;
 }
 
-/* Reads a decimal number of at most 9 digits (so that it fits an int) at *s. */
-static bool read_id(const char **s, unsigned long *out)
+/* Reads a decimal number at *s; false when there is none or it reaches SPEC_ID_LIST_MAX
+ * (*too_big then says which). */
+static bool read_id(const char **s, unsigned long *out, bool *too_big)
 {
     const char *p = *s;
-    size_t digits = 0;
     unsigned long v = 0;
-    while (isdigit((unsigned char)*p) && digits < 10) {
+    while (isdigit((unsigned char)*p)) {
         v = v * 10 + (unsigned long)(*p - '0');
+        if (v >= SPEC_ID_LIST_MAX) {
+            *too_big = true;
+            return false;
+        }
         p++;
-        digits++;
     }
-    if (digits == 0 || digits > 9)
+    if (p == *s)
         return false;
     *s = p;
     *out = v;
@@ -595,15 +598,15 @@ static bool read_id(const char **s, unsigned long *out)
 }
 
 /* A CPU or memory-node list as the kernel's cpuset files take it: "0-3,7". */
-static bool valid_id_list(const char *s)
+static bool valid_id_list(const char *s, bool *too_big)
 {
     for (;;) {
         unsigned long first, last;
-        if (!read_id(&s, &first))
+        if (!read_id(&s, &first, too_big))
             return false;
         if (*s == '-') {
             s++;
-            if (!read_id(&s, &last) || last < first)
+            if (!read_id(&s, &last, too_big) || last < first)
                 return false;
         }
         if (*s == '\0')
@@ -620,8 +623,12 @@ int jget_id_list(struct ctr_spec *spec, json_t *obj, const struct jpath *path, c
     int r = jget_string(spec, obj, path, key, J_OPTIONAL, &list, err);
     if (r <= 0 || list[0] == '\0')
         return r < 0 ? -1 : 0;
-    if (!valid_id_list(list)) {
+    bool too_big = false;
+    if (!valid_id_list(list, &too_big)) {
         struct jpath at = JPATH_KEY(path, key);
+        if (too_big)
+            return jpath_error(err, &at, "ids must be below %d, got \"%s\"", SPEC_ID_LIST_MAX,
+                               list);
         return jpath_error(err, &at, "expected a %s such as \"0-3,7\", got \"%s\"", what, list);
     }
     *out = list;

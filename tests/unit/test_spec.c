@@ -784,6 +784,12 @@ static const struct bad_case bad_cases[] = {
     {.patch = PROCESS(", 'execCPUAffinity': {'final': '0,,1'}"),
      .message = "config.json: process.execCPUAffinity.final: expected a CPU list such as "
                 "\"0-3,7\", got \"0,,1\""},
+    /* The process set-up could not apply it: refused here, where the field is known. */
+    {.patch = PROCESS(", 'execCPUAffinity': {'initial': '0-100000'}"),
+     .message = "config.json: process.execCPUAffinity.initial: ids must be below 65536, got "
+                "\"0-100000\""},
+    {.patch = RESOURCES("'cpu': {'mems': '0,65536'}"),
+     .message = "config.json: linux.resources.cpu.mems: ids must be below 65536, got \"0,65536\""},
     {.patch = PROCESS(", 'apparmorProfile': ['x']"),
      .message = "config.json: process.apparmorProfile: expected a string, got array"},
     {.doc = "{'ociVersion': '1.2.0', 'root': {'path': 'a\\u0000b'}}",
