@@ -347,7 +347,6 @@ static int make_dirs(struct cgroup_hierarchy *h, const char *path, ctr_error **e
                 if (first_created < 0)
                     first_created = (ssize_t)level;
                 h->created_levels = (unsigned)(depth - (size_t)first_created);
-                h->created = true;
             } else if (errno == ENOENT && level > 0 && first_created < 0 && attempt < 3) {
                 break;
             } else if (errno != EEXIST || first_created >= 0) {
@@ -359,7 +358,7 @@ static int make_dirs(struct cgroup_hierarchy *h, const char *path, ctr_error **e
         if (level == depth)
             break;
     }
-    if (h->created)
+    if (h->created_levels > 0)
         return 0;
     /* An existing cgroup is taken only when empty: otherwise destroy would kill strangers. */
     _cleanup_free_ char *procs = NULL;

@@ -28,7 +28,6 @@ struct cgroup_hierarchy {
     char *controllers;   /* v1 super options naming it: "cpu,cpuacct", "name=systemd"; NULL for v2 */
     bool v2;
     char *dir;           /* host path of the container's cgroup in it */
-    bool created;        /* we made `dir` (and so may remove it) */
     unsigned created_levels; /* how many levels of `dir`, from the leaf up, we made (mkdir -p):
                               * only those are removed */
 };

@@ -66,7 +66,6 @@ static int hierarchy_from_json(json_t *json, const char *path, struct cgroup_hie
                          where);
     h->v2 = json_is_true(v2);
     h->created_levels = (unsigned)json_integer_value(levels);
-    h->created = h->created_levels > 0;
     if (!h->v2 && h->controllers == NULL)
         return error_set(err, EINVAL, "%s: a v1 hierarchy needs its controllers", where);
     /* What destroy kills and removes must be the container's cgroup and nothing else. */

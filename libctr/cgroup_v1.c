@@ -461,6 +461,5 @@ int cgroup_remove_created(struct cgroup_hierarchy *h, const struct timespec *dea
         *strrchr(dir, '/') = '\0';
     }
     h->created_levels = 0;
-    h->created = false;
     return 0;
 }

@@ -387,7 +387,7 @@ static void json_round_trip(void **state)
 {
     struct cgroup_hierarchy h[2] = {
         {.mount_point = "/sys/fs/cgroup/memory", .name = "memory", .controllers = "memory",
-         .dir = "/sys/fs/cgroup/memory/ctr/web", .created = true, .created_levels = 2},
+         .dir = "/sys/fs/cgroup/memory/ctr/web", .created_levels = 2},
         {.mount_point = "/sys/fs/cgroup/unified", .name = "unified", .v2 = true,
          .dir = "/sys/fs/cgroup/unified/ctr/web"}};
     struct cgroup cg = {.layout = CGROUP_LAYOUT_HYBRID, .path = "/ctr/web", .hierarchies = h,
@@ -407,7 +407,6 @@ static void json_round_trip(void **state)
         assert_string_equal(back->hierarchies[i].name, h[i].name);
         assert_string_equal(back->hierarchies[i].dir, h[i].dir);
         assert_int_equal(back->hierarchies[i].v2, h[i].v2);
-        assert_int_equal(back->hierarchies[i].created, h[i].created);
         assert_int_equal(back->hierarchies[i].created_levels, h[i].created_levels);
     }
     assert_string_equal(back->hierarchies[0].controllers, "memory");
