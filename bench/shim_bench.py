@@ -35,6 +35,10 @@ NAMESPACE = "ctr-bench-shim"
 RUNC_SHIM = "runc-shim"
 # containerd's own socket directory for shims, whatever its configuration.
 SHIM_SOCKETS = Path("/run/containerd/s")
+# What containerd, ctr and the shims make under /run whatever their configuration: removed at the
+# end when this run made them and they are empty (a containerd of the host may use them too).
+RUN_DIRS = [Path("/run/containerd"), SHIM_SOCKETS, Path("/run/containerd/fifo"),
+            Path("/run/containerd/runc"), Path("/run/containerd/ctr")]
 
 
 def run(cmd, env=None, check=True, **kwargs):
@@ -234,6 +238,7 @@ def main():
     runtimes = {name: runtime for name, (runtime, _, _) in ours.items()}
     runtimes[RUNC_SHIM] = "io.containerd.runc.v2"
 
+    made_run_dirs = [d for d in RUN_DIRS if not d.exists()]
     work = Path(tempfile.mkdtemp(prefix="ctr-shim-bench-"))
     work.chmod(0o755)
     cd = None
@@ -262,6 +267,11 @@ def main():
         except OSError:
             pass
         remove_namespace_cgroups()
+        for directory in sorted(made_run_dirs, key=lambda d: len(d.parts), reverse=True):
+            try:
+                directory.rmdir()
+            except OSError:
+                pass  # gone already, or not empty: someone else's
 
     print(f"containerd shims, {args.count} sequential `ctr run --rm {IMAGE} /bin/true` each "
           f"(interleaved) x {args.rounds} round(s); memory of the shim while a container "
