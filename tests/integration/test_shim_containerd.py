@@ -456,13 +456,13 @@ def test_shim_killed_with_sigkill_is_cleaned_up_by_delete(containerd):
     containerd.ctr("container", "rm", container, check=True)
 
 
-def test_version_and_delete_of_an_unknown_container(containerd, tmp_path):
+def test_version_and_delete_of_an_unknown_container(containerd, test_dir):
     shim = containerd.env["PATH"].split(":")[0] + "/" + SHIM_NAME
     version = ctrtest.run_command([shim, "-v"], check=True)
     assert "Version:" in version.stdout
     # containerd calls `delete` for a shim that died, whatever it left: nothing is fine too.
     result = ctrtest.run_command([shim, "-namespace", containerd.namespace, "-id", "nothing",
-                                   "-address", containerd.socket, "-bundle", tmp_path, "delete"])
+                                   "-address", containerd.socket, "-bundle", test_dir, "delete"])
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
 
