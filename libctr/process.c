@@ -26,6 +26,7 @@
 #include <linux/sched.h> /* SCHED_DEADLINE */
 #include <linux/mempolicy.h>
 
+#include "id_list.h"
 #include "procfs.h"
 
 /* ---- rlimits ------------------------------------------------------------------------------- */
@@ -205,9 +206,6 @@ int process_set_personality(const struct spec_linux *linux_, ctr_error **err)
 
 /* ---- cpu and node lists -------------------------------------------------------------------- */
 
-/* The parser's limit (spec.h): a list it took is one this can apply. */
-enum { ID_LIST_MAX = SPEC_ID_LIST_MAX };
-
 struct id_bitmap {
     unsigned long *bits;
     size_t nbits; /* the highest id + 1 */
@@ -220,60 +218,20 @@ static void cleanup_id_bitmap(struct id_bitmap *map)
 
 #define LONG_BITS (sizeof(unsigned long) * CHAR_BIT)
 
-static int parse_id(const char **p, unsigned long *id)
+/* id_list_walk()'s callbacks: the first pass sizes the bitmap, the second sets its bits. */
+static void size_bitmap(unsigned long lo, unsigned long hi, void *data)
 {
-    if (**p < '0' || **p > '9')
-        return -1;
-    unsigned long value = 0;
-    while (**p >= '0' && **p <= '9') {
-        value = value * 10 + (unsigned long)(**p - '0');
-        if (value >= ID_LIST_MAX)
-            return -1;
-        (*p)++;
-    }
-    *id = value;
-    return 0;
+    struct id_bitmap *map = data;
+    (void)lo;
+    if (hi + 1 > map->nbits)
+        map->nbits = hi + 1;
 }
 
-/* Walks a kernel-style list ("0-3,7"), setting the bits when `map->bits` is allocated and only
- * finding the highest id when not. */
-static int walk_id_list(const char *list, struct id_bitmap *map, const char *field,
-                        const char *what, ctr_error **err)
+static void set_bits(unsigned long lo, unsigned long hi, void *data)
 {
-    const char *p = list;
-    if (*p == '\0')
-        return error_set(err, EINVAL, "%s: the %s list is empty", field, what);
-    for (;;) {
-        unsigned long lo, hi;
-        if (parse_id(&p, &lo) < 0)
-            return error_set(err, EINVAL,
-                             "%s: invalid %s list \"%s\" at offset %td: expected a number below %d",
-                             field, what, list, p - list, ID_LIST_MAX);
-        hi = lo;
-        if (*p == '-') {
-            p++;
-            if (parse_id(&p, &hi) < 0)
-                return error_set(
-                    err, EINVAL,
-                    "%s: invalid %s list \"%s\" at offset %td: expected a number below %d", field,
-                    what, list, p - list, ID_LIST_MAX);
-            if (hi < lo)
-                return error_set(err, EINVAL,
-                                 "%s: invalid %s list \"%s\": range %lu-%lu is reversed", field,
-                                 what, list, lo, hi);
-        }
-        if (hi + 1 > map->nbits && map->bits == NULL)
-            map->nbits = hi + 1;
-        for (unsigned long id = lo; map->bits && id <= hi; id++)
-            map->bits[id / LONG_BITS] |= 1UL << (id % LONG_BITS);
-        if (*p == '\0')
-            return 0;
-        if (*p != ',')
-            return error_set(err, EINVAL,
-                             "%s: invalid %s list \"%s\" at offset %td: expected ',' or '-'", field,
-                             what, list, p - list);
-        p++;
-    }
+    struct id_bitmap *map = data;
+    for (unsigned long id = lo; id <= hi; id++)
+        map->bits[id / LONG_BITS] |= 1UL << (id % LONG_BITS);
 }
 
 static int parse_id_list(const char *list, struct id_bitmap *map, const char *field,
@@ -281,12 +239,29 @@ static int parse_id_list(const char *list, struct id_bitmap *map, const char *fi
 {
     map->bits = NULL;
     map->nbits = 0;
-    if (walk_id_list(list, map, field, what, err) < 0)
-        return -1;
+    struct id_list_fault fault;
+    if (id_list_walk(list, size_bitmap, map, &fault) < 0) {
+        switch (fault.kind) {
+        case ID_LIST_EMPTY:
+            return error_set(err, EINVAL, "%s: the %s list is empty", field, what);
+        case ID_LIST_REVERSED:
+            return error_set(err, EINVAL, "%s: invalid %s list \"%s\": range %lu-%lu is reversed",
+                             field, what, list, fault.lo, fault.hi);
+        case ID_LIST_SEPARATOR:
+            return error_set(err, EINVAL,
+                             "%s: invalid %s list \"%s\" at offset %zu: expected ',' or '-'", field,
+                             what, list, fault.offset);
+        default:
+            return error_set(err, EINVAL,
+                             "%s: invalid %s list \"%s\" at offset %zu: expected a number below %d",
+                             field, what, list, fault.offset, ID_LIST_MAX);
+        }
+    }
     map->bits = calloc((map->nbits + LONG_BITS - 1) / LONG_BITS, sizeof(unsigned long));
     if (map->bits == NULL)
         return error_set(err, ENOMEM, "%s: parse the %s list", field, what);
-    return walk_id_list(list, map, field, what, err);
+    id_list_walk(list, set_bits, map, &fault);
+    return 0;
 }
 
 /* ---- memory policy ------------------------------------------------------------------------- */

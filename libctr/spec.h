@@ -398,13 +398,6 @@ int spec_validate(const struct ctr_spec *spec, ctr_error **err);
 int spec_parse_mount_options(struct ctr_spec *spec, struct spec_mount *mount, const char *where,
                              ctr_error **err);
 
-/* The highest CPU or memory-node id + 1 a list ("0-3,7": process.execCPUAffinity,
- * linux.resources.cpu.cpus and .mems, linux.memoryPolicy.nodes) may name: larger than any
- * kernel's NR_CPUS or MAX_NUMNODES, small enough that a typo ("0-4000000000") does not make the
- * runtime allocate half a gigabyte for its bitmap. The parser refuses more, so a config it takes
- * is one the process set-up can apply. */
-enum { SPEC_ID_LIST_MAX = 65536 };
-
 /* Spec names for messages: "pid", "network", ... */
 const char *spec_namespace_name(enum spec_namespace_type type);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "id_list.h"
 #include "util.h"
 
 /* ---- JSON paths ---------------------------------------------------------------------------------- */
@@ -576,46 +577,6 @@ int jget_env(struct ctr_spec *spec, json_t *obj, const struct jpath *path, const
     return 1;
 }
 
-/* Reads a decimal number at *s; false when there is none or it reaches SPEC_ID_LIST_MAX
- * (*too_big then says which). */
-static bool read_id(const char **s, unsigned long *out, bool *too_big)
-{
-    const char *p = *s;
-    unsigned long v = 0;
-    while (isdigit((unsigned char)*p)) {
-        v = v * 10 + (unsigned long)(*p - '0');
-        if (v >= SPEC_ID_LIST_MAX) {
-            *too_big = true;
-            return false;
-        }
-        p++;
-    }
-    if (p == *s)
-        return false;
-    *s = p;
-    *out = v;
-    return true;
-}
-
-/* A CPU or memory-node list as the kernel's cpuset files take it: "0-3,7". */
-static bool valid_id_list(const char *s, bool *too_big)
-{
-    for (;;) {
-        unsigned long first, last;
-        if (!read_id(&s, &first, too_big))
-            return false;
-        if (*s == '-') {
-            s++;
-            if (!read_id(&s, &last, too_big) || last < first)
-                return false;
-        }
-        if (*s == '\0')
-            return true;
-        if (*s++ != ',')
-            return false;
-    }
-}
-
 int jget_id_list(struct ctr_spec *spec, json_t *obj, const struct jpath *path, const char *key,
                  const char *what, char **out, ctr_error **err)
 {
@@ -623,12 +584,11 @@ int jget_id_list(struct ctr_spec *spec, json_t *obj, const struct jpath *path, c
     int r = jget_string(spec, obj, path, key, J_OPTIONAL, &list, err);
     if (r <= 0 || list[0] == '\0')
         return r < 0 ? -1 : 0;
-    bool too_big = false;
-    if (!valid_id_list(list, &too_big)) {
+    struct id_list_fault fault;
+    if (id_list_walk(list, NULL, NULL, &fault) < 0) {
         struct jpath at = JPATH_KEY(path, key);
-        if (too_big)
-            return jpath_error(err, &at, "ids must be below %d, got \"%s\"", SPEC_ID_LIST_MAX,
-                               list);
+        if (fault.kind == ID_LIST_TOO_BIG)
+            return jpath_error(err, &at, "ids must be below %d, got \"%s\"", ID_LIST_MAX, list);
         return jpath_error(err, &at, "expected a %s such as \"0-3,7\", got \"%s\"", what, list);
     }
     *out = list;
