@@ -239,11 +239,8 @@ int action_delete(const struct shim_options *opts)
     remove_socket_of(bundle);
 
     /* What containerd reports for a task whose shim died: killed (128 + SIGKILL), now. */
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
     Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-    ts.seconds = now.tv_sec;
-    ts.nanos = (int32_t)now.tv_nsec;
+    timestamp_now(&ts);
     Containerd__Task__V2__DeleteResponse resp = CONTAINERD__TASK__V2__DELETE_RESPONSE__INIT;
     resp.pid = (uint32_t)(pid > 0 ? pid : 0);
     resp.exit_status = 128 + SIGKILL;

@@ -162,13 +162,23 @@ static void kick(struct publisher *pub)
     free(frame);
 }
 
-int publisher_publish(struct publisher *pub, const char *topic, const ProtobufCMessage *event)
+void timestamp_set(Google__Protobuf__Timestamp *ts, const struct timespec *t)
+{
+    ts->seconds = t->tv_sec;
+    ts->nanos = (int32_t)t->tv_nsec;
+}
+
+void timestamp_now(Google__Protobuf__Timestamp *ts)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
+    timestamp_set(ts, &now);
+}
+
+int publisher_publish(struct publisher *pub, const char *topic, const ProtobufCMessage *event)
+{
     Google__Protobuf__Timestamp timestamp = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-    timestamp.seconds = now.tv_sec;
-    timestamp.nanos = (int32_t)now.tv_nsec;
+    timestamp_now(&timestamp);
     Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
     any.type_url = (char *)event->descriptor->name; /* e.g. "containerd.events.TaskExit" */
     Containerd__Services__Events__Ttrpc__V1__Envelope envelope =

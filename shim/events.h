@@ -8,9 +8,11 @@
 
 #include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include "loop.h"
 #include "ttrpc_conn.h"
+#include "wellknown.pb-c.h"
 
 struct event_item;
 
@@ -36,6 +38,10 @@ void publisher_fini(struct publisher *pub);
  * protobuf name, e.g. "containerd.events.TaskExit", as containerd's typeurl registry expects.
  * It is sent after the current loop callback: the reply of the call that caused it goes first. */
 int publisher_publish(struct publisher *pub, const char *topic, const ProtobufCMessage *event);
+
+/* A protobuf Timestamp (events' and replies' times) from a CLOCK_REALTIME time, or now. */
+void timestamp_set(Google__Protobuf__Timestamp *ts, const struct timespec *t);
+void timestamp_now(Google__Protobuf__Timestamp *ts);
 /* Connects to containerd ahead of the first event, which then goes out at once; a failure is
  * left to the first event's retries. */
 void publisher_connect(struct publisher *pub);

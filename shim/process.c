@@ -30,8 +30,7 @@ struct process *task_find_by_pid(struct task *task, pid_t pid)
 
 void process_fill_timestamp(const struct process *p, Google__Protobuf__Timestamp *ts)
 {
-    ts->seconds = p->exited_at.tv_sec;
-    ts->nanos = (int32_t)p->exited_at.tv_nsec;
+    timestamp_set(ts, &p->exited_at);
 }
 
 void process_answer_wait(struct process *p, struct server_conn *conn, uint32_t stream_id)
