@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <inttypes.h>
 #include <linux/bpf.h>
 #include <linux/magic.h>
@@ -27,6 +26,7 @@
 #include <cmocka.h>
 
 #include "cgroup_internal.h"
+#include "cgroup_test_util.h"
 
 #define CG_ROOT "/sys/fs/cgroup"
 
@@ -49,39 +49,9 @@ static int teardown(void **state);
         }                                                                                          \
     } while (0)
 
-static char *slurp(const char *dir, const char *file)
-{
-    char *data = NULL;
-    if (cgroup_read(dir, file, &data, NULL) < 0)
-        return NULL;
-    data[strcspn(data, "\n")] = '\0';
-    return data;
-}
-
-static bool file_is(const char *dir, const char *file, const char *expected)
-{
-    char *value = slurp(dir, file);
-    bool same = value && strcmp(value, expected) == 0;
-    if (!same)
-        fprintf(stderr, "%s/%s is `%s`, expected `%s`\n", dir, file, value ? value : "?",
-                expected);
-    free(value);
-    return same;
-}
-
 static const char *message(ctr_error *err)
 {
     return err ? ctr_error_message(err) : "(no error)";
-}
-
-static struct ctr_spec *new_spec(const char *cgroups_path)
-{
-    struct ctr_spec *spec = calloc(1, sizeof(*spec));
-    CHECK(spec != NULL, "calloc");
-    spec->has_linux = true;
-    spec->linux_.cgroups_path = (char *)cgroups_path;
-    spec->linux_.has_resources = true;
-    return spec;
 }
 
 /* ---- real cgroups: helpers --------------------------------------------------------------------- */
@@ -158,20 +128,6 @@ static int reap(pid_t pid)
     if (pid == live.child)
         live.child = 0;
     return WIFSIGNALED(status) ? WTERMSIG(status) : -WEXITSTATUS(status);
-}
-
-static bool has_v1(const char *controller)
-{
-    enum cgroup_layout layout;
-    struct cgroup_hierarchy *h;
-    size_t n;
-    if (cgroup_parse_mountinfo("/proc/self/mountinfo", &layout, &h, &n, NULL) < 0)
-        return false;
-    bool found = false;
-    for (size_t i = 0; i < n; i++)
-        found |= !h[i].v2 && cgroup_list_has(h[i].controllers, controller);
-    cgroup_hierarchies_free(h, n);
-    return found;
 }
 
 static bool v1_host(const char *what)
@@ -623,35 +579,15 @@ static void real_pure_v2(void **state)
         fprintf(stderr, "SKIP pure cgroup v2 operations: needs root\n");
         skip();
     }
-    char path[64], self[4096];
+    char path[64];
     snprintf(path, sizeof(path), "/ctr-unittest-%d-v2ops", (int)getpid());
-    ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    assert_true(len > 0);
-    self[len] = '\0';
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        execl(self, self, "--v2-child", path, (char *)NULL);
-        _exit(127);
-    }
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    run_v2_child(path);
 }
 
 /* Last: nothing named after this run is left in any hierarchy. */
 static void no_leftovers(void **state)
 {
-    char pattern[96];
-    glob_t g;
-    snprintf(pattern, sizeof(pattern), "/sys/fs/cgroup/*/ctr-unittest-%d*", (int)getpid());
-    int r = glob(pattern, 0, NULL, &g);
-    if (r == 0)
-        fail_msg("left behind: %s (and %zu more)", g.gl_pathv[0], g.gl_pathc - 1);
-    snprintf(pattern, sizeof(pattern), "/sys/fs/cgroup/ctr-unittest-%d*", (int)getpid());
-    assert_int_equal(glob(pattern, 0, NULL, &g), GLOB_NOMATCH);
+    assert_no_leftovers();
 }
 
 int main(int argc, char **argv)

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <inttypes.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -24,21 +23,9 @@
 #include <cmocka.h>
 
 #include "cgroup_internal.h"
+#include "cgroup_test_util.h"
 
 /* ---- helpers --------------------------------------------------------------------------------- */
-
-/* Reads a control file, without the trailing newline; NULL when it cannot be read. */
-static char *slurp(const char *dir, const char *file)
-{
-    char *data = NULL;
-    ctr_error *err = NULL;
-    if (cgroup_read(dir, file, &data, &err) < 0) {
-        ctr_error_free(err);
-        return NULL;
-    }
-    data[strcspn(data, "\n")] = '\0';
-    return data;
-}
 
 static void assert_file(const char *dir, const char *file, const char *expected)
 {
@@ -69,17 +56,6 @@ static struct cgroup_hierarchy *cg_find(struct cgroup *cg, const char *controlle
     return NULL;
 }
 
-static struct ctr_spec *new_spec(const char *cgroups_path)
-{
-    struct ctr_spec *spec = calloc(1, sizeof(*spec));
-    if (spec == NULL)
-        abort();
-    spec->has_linux = true;
-    spec->linux_.cgroups_path = (char *)cgroups_path;
-    spec->linux_.has_resources = true;
-    return spec;
-}
-
 /* clone3 with CLONE_INTO_CGROUP: the child is born in the v2 cgroup of `cgroup_fd`. */
 static pid_t clone_into(int cgroup_fd)
 {
@@ -96,19 +72,10 @@ static bool v1_host(const char *why_needed)
         fprintf(stderr, "SKIP %s: needs root\n", why_needed);
         return false;
     }
-    enum cgroup_layout layout;
-    struct cgroup_hierarchy *h;
-    size_t n;
-    if (cgroup_parse_mountinfo("/proc/self/mountinfo", &layout, &h, &n, NULL) < 0)
-        return false;
-    bool ok = layout != CGROUP_LAYOUT_V2;
     static const char *const needed[] = {"memory", "pids", "cpu", "cpuset", "devices"};
-    for (size_t k = 0; ok && k < ARRAY_SIZE(needed); k++) {
-        ok = false;
-        for (size_t i = 0; i < n; i++)
-            ok |= !h[i].v2 && cgroup_list_has(h[i].controllers, needed[k]);
-    }
-    cgroup_hierarchies_free(h, n);
+    bool ok = true;
+    for (size_t k = 0; ok && k < ARRAY_SIZE(needed); k++)
+        ok = has_v1(needed[k]);
     if (!ok)
         fprintf(stderr, "SKIP %s: needs v1 memory, pids, cpu, cpuset, devices hierarchies\n",
                 why_needed);
@@ -554,14 +521,6 @@ static void real_hybrid_errors(void **state)
         }                                                                                          \
     } while (0)
 
-static bool file_is(const char *dir, const char *file, const char *expected)
-{
-    char *value = slurp(dir, file);
-    bool same = value && strcmp(value, expected) == 0;
-    free(value);
-    return same;
-}
-
 static void v2_child(const char *path)
 {
     CHECK(unshare(CLONE_NEWNS) == 0, "unshare: %m");
@@ -655,36 +614,14 @@ static void real_pure_v2(void **state)
     }
     char path[64];
     snprintf(path, sizeof(path), "/ctr-unittest-%d-v2", (int)getpid());
-    char self[4096];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    assert_true(len > 0);
-    self[len] = '\0';
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        execl(self, self, "--v2-child", path, (char *)NULL);
-        _exit(127);
-    }
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    run_v2_child(path);
     assert_gone(path); /* the same v2 tree is this host's /sys/fs/cgroup/unified */
 }
 
 /* Last: nothing named after this run is left in any hierarchy. */
 static void no_leftovers(void **state)
 {
-    char pattern[96];
-    snprintf(pattern, sizeof(pattern), "/sys/fs/cgroup/*/ctr-unittest-%d*", (int)getpid());
-    glob_t g;
-    int r = glob(pattern, 0, NULL, &g);
-    if (r == 0)
-        fail_msg("left behind: %s (and %zu more)", g.gl_pathv[0], g.gl_pathc - 1);
-    assert_int_equal(r, GLOB_NOMATCH);
-    snprintf(pattern, sizeof(pattern), "/sys/fs/cgroup/ctr-unittest-%d*", (int)getpid());
-    assert_int_equal(glob(pattern, 0, NULL, &g), GLOB_NOMATCH);
+    assert_no_leftovers();
 }
 
 int main(int argc, char **argv)
