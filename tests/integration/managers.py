@@ -642,6 +642,12 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
   path = "{d}/opt"
 """)
 
+    def new_container_id(self):
+        """A container id starting with the namespace's name: the ctr client's FIFOs (named after
+        the container and exec ids) can then be told apart from other users' in
+        /run/containerd/fifo."""
+        return ctrtest.new_id(self.namespace)
+
     def ctr(self, *args, **kwargs):
         return run_command(["ctr", "--address", self.socket, "--namespace", self.namespace, *args],
                            env=self.env, **kwargs)

@@ -24,12 +24,6 @@ def containerd(containerd_service):
     containerd_service.check_after_test()
 
 
-def new_container(containerd):
-    # Starting with the namespace name: the ctr client's FIFOs (named after the container and
-    # exec ids) can then be told apart from other users' in /run/containerd/fifo.
-    return ctrtest.new_id(containerd.namespace)
-
-
 def assert_runtime_calls_shape(containerd, container):
     """The shim calls the runtime with runc's global flags: --root (the --runc-root given to ctr,
     per namespace), --log FILE and --log-format json."""
@@ -40,7 +34,7 @@ def assert_runtime_calls_shape(containerd, container):
 
 
 def test_run_rm_passes_output_and_exit_status(containerd):
-    container = new_container(containerd)
+    container = containerd.new_container_id()
     result = containerd.run("--rm", container=container,
                             command=["sh", "-c", "echo hello from ctr-run; exit 3"])
     assert result.stdout == "hello from ctr-run\n", result.stderr
@@ -55,7 +49,7 @@ def test_run_rm_passes_output_and_exit_status(containerd):
 
 
 def test_run_detached_task_exec_kill_rm(containerd):
-    container = new_container(containerd)
+    container = containerd.new_container_id()
     script = 'trap "exit 9" TERM; echo up; while :; do sleep 0.1; done'
     containerd.run("--detach", container=container, command=["sh", "-c", script], check=True)
     pid, status = containerd.tasks()[container]
@@ -94,7 +88,7 @@ def test_run_detached_task_exec_kill_rm(containerd):
 
 
 def test_pause_and_resume(containerd):
-    container = new_container(containerd)
+    container = containerd.new_container_id()
     containerd.run("--detach", container=container, command=["sleep", "1000"], check=True)
     pid = containerd.tasks()[container][0]
 

@@ -165,11 +165,6 @@ def containerd(shim_service):
     shim_service.check_after_test()
 
 
-def new_container(containerd):
-    # Named after the namespace: the ctr client's FIFOs can be told apart in /run/containerd/fifo.
-    return ctrtest.new_id(containerd.namespace)
-
-
 def task_status(containerd, container):
     return containerd.tasks().get(container, (None, None))[1]
 
@@ -209,7 +204,7 @@ def run_in_pty(argv, env, rows=33, cols=111, timeout=DEFAULT_TIMEOUT):
 # ---- the tests ------------------------------------------------------------------------------
 
 def test_run_rm_prints_output_and_exit_code(containerd):
-    container = new_container(containerd)
+    container = containerd.new_container_id()
     result = containerd.run("--rm", container=container,
                             command=["sh", "-c", "echo hi; echo oops >&2; exit 3"])
     assert result.stdout == "hi\n", result.stderr
@@ -219,7 +214,7 @@ def test_run_rm_prints_output_and_exit_code(containerd):
 
 
 def test_run_rm_copies_stdin_until_its_end(containerd):
-    container = new_container(containerd)
+    container = containerd.new_container_id()
     result = containerd.run("--rm", container=container, command=["sh", "-c", "cat; echo done"],
                             input="line one\nline two\n")
     assert result.stdout == "line one\nline two\ndone\n", result.stderr
@@ -227,7 +222,7 @@ def test_run_rm_copies_stdin_until_its_end(containerd):
 
 
 def test_run_detached_is_running_in_task_ls(containerd):
-    container = new_container(containerd)
+    container = containerd.new_container_id()
     containerd.run("--detach", container=container, command=["sleep", "1000"], check=True)
     pid, status = containerd.tasks()[container]
     assert status == "RUNNING"
@@ -237,7 +232,7 @@ def test_run_detached_is_running_in_task_ls(containerd):
 
 
 def test_task_exec_returns_the_exec_exit_code(containerd):
-    container = new_container(containerd)
+    container = containerd.new_container_id()
     containerd.run("--detach", container=container, command=["sleep", "1000"], check=True)
     result = containerd.ctr("task", "exec", "--exec-id", f"{container}-e1", container,
                             "sh", "-c", "echo in $(hostname); exit 7")
@@ -250,7 +245,7 @@ def test_task_exec_returns_the_exec_exit_code(containerd):
 def test_a_config_libctr_refuses_comes_back_as_invalid_argument(containerd):
     # libctr's EINVAL travels as the gRPC code InvalidArgument, which containerd turns back into
     # its own "invalid argument" error, with libctr's message naming the field.
-    container = new_container(containerd)
+    container = containerd.new_container_id()
     result = containerd.run("--rm", "--cwd", "relative/dir", container=container, command=["true"])
     assert result.returncode != 0
     assert "process.cwd" in result.stderr, result.stderr
@@ -260,7 +255,7 @@ def test_a_config_libctr_refuses_comes_back_as_invalid_argument(containerd):
 
 
 def test_pause_and_resume(containerd):
-    container = new_container(containerd)
+    container = containerd.new_container_id()
     containerd.run("--detach", container=container, command=["sleep", "1000"], check=True)
     pid = containerd.tasks()[container][0]
     containerd.ctr("task", "pause", container, check=True)
@@ -272,7 +267,7 @@ def test_pause_and_resume(containerd):
 
 
 def test_kill_then_task_rm_and_container_rm_leave_nothing(containerd):
-    container = new_container(containerd)
+    container = containerd.new_container_id()
     containerd.run("--detach", container=container, command=["sleep", "1000"], check=True)
     pid = containerd.tasks()[container][0]
     assert containerd.shim_pids(container)
@@ -286,7 +281,7 @@ def test_kill_then_task_rm_and_container_rm_leave_nothing(containerd):
 
 
 def test_run_tty_gives_a_terminal_of_the_client_size(containerd):
-    container = new_container(containerd)
+    container = containerd.new_container_id()
     containerd.ids.add(container)
     out, status = run_in_pty(
         ["ctr", "--address", containerd.socket, "--namespace", containerd.namespace, "run",
@@ -298,7 +293,7 @@ def test_run_tty_gives_a_terminal_of_the_client_size(containerd):
 
 
 def test_stats_and_pids(containerd):
-    container = new_container(containerd)
+    container = containerd.new_container_id()
     containerd.run("--detach", container=container, command=["sleep", "1000"], check=True)
     pid = containerd.tasks()[container][0]
     ps = containerd.ctr("task", "ps", container, check=True).stdout
@@ -346,7 +341,7 @@ def events(containerd, request):
 
 
 def test_events_arrive_in_order(containerd, events):
-    container = new_container(containerd)
+    container = containerd.new_container_id()
     containerd.run("--detach", container=container, command=["sleep", "1000"], check=True)
     containerd.ctr("task", "exec", "--exec-id", f"{container}-x", container, "true", check=True)
     containerd.ctr("task", "pause", container, check=True)
@@ -378,7 +373,7 @@ def test_oom_kills_are_published_as_task_oom_before_the_exit(containerd, events)
     if _swap_total_kib():
         pytest.skip("the host has swap: `ctr run --memory-limit` limits memory only, so the "
                     "memory hog could swap instead of being OOM-killed")
-    container = new_container(containerd)
+    container = containerd.new_container_id()
     limit = 32 << 20
     containerd.run("--detach", "--memory-limit", str(limit), container=container,
                    command=["sleep", "1000"], check=True)
@@ -418,7 +413,7 @@ def test_exit_signal_ends_the_shim_and_containerd_cleans_up_with_delete(containe
     """What containerd's own shims do on SIGTERM and SIGINT (shim.go's handleExitSignals): stop
     serving and exit, leaving the container as it is; containerd sees the connection close and
     runs `delete` (cleanupAfterDeadShim), which kills the container and publishes its exit."""
-    container = new_container(containerd)
+    container = containerd.new_container_id()
     containerd.run("--detach", container=container,
                    command=["sleep", "1000"] if running else ["true"], check=True)
     pid = containerd.tasks()[container][0]
@@ -442,7 +437,7 @@ def test_exit_signal_ends_the_shim_and_containerd_cleans_up_with_delete(containe
 
 
 def test_shim_killed_with_sigkill_is_cleaned_up_by_delete(containerd):
-    container = new_container(containerd)
+    container = containerd.new_container_id()
     containerd.run("--detach", container=container, command=["sleep", "1000"], check=True)
     pid = containerd.tasks()[container][0]
     [shim] = containerd.shim_pids(container)

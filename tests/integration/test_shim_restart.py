@@ -9,7 +9,7 @@ import pytest
 
 import ctrtest
 import managers
-from test_shim_containerd import ShimContainerd, as_subreaper, new_container, shim_binary, \
+from test_shim_containerd import ShimContainerd, as_subreaper, shim_binary, \
     task_status
 
 
@@ -20,7 +20,7 @@ def restarted(workdir, rootfs, ctr_run, build_dir):
     with as_subreaper():
         for containerd in managers.serve(ShimContainerd(workdir / "containerd-restart", ctr_run,
                                                         shim), rootfs):
-            container = new_container(containerd)
+            container = containerd.new_container_id()
             containerd.run("--detach", container=container, command=["sleep", "1000"],
                            check=True)
             pid = containerd.tasks()[container][0]
